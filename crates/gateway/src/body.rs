@@ -1,0 +1,211 @@
+//! Body types and the guard that streams a body while enforcing a size
+//! limit and an idle timeout.
+//!
+//! Bodies are never collected whole on the proxy path: each frame is passed
+//! on as it arrives, so an SSE response reaches the client chunk by chunk.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full};
+use tokio::time::{Instant, Sleep};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body type of every response the gateway produces.
+pub type Body = BoxBody<Bytes, BoxError>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+pub fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+/// A body fed from a channel: each message is one data frame, sent as soon
+/// as it is received. Used by the demo's mock upstream to stream SSE.
+#[derive(Debug)]
+pub struct ChannelBody(pub tokio::sync::mpsc::Receiver<Bytes>);
+
+impl HttpBody for ChannelBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.0.poll_recv(cx).map(|m| m.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("body exceeds {0} bytes")]
+    TooLarge(u64),
+    #[error("no body data for {0:?}")]
+    Idle(Duration),
+}
+
+/// Why a guarded body stopped early, readable after the body is gone.
+#[derive(Debug, Default)]
+pub struct Tripped {
+    too_large: AtomicBool,
+    idle: AtomicBool,
+}
+
+impl Tripped {
+    pub fn too_large(&self) -> bool {
+        self.too_large.load(Ordering::Relaxed)
+    }
+    pub fn idle(&self) -> bool {
+        self.idle.load(Ordering::Relaxed)
+    }
+}
+
+/// Streams `inner`, failing once more than `limit` bytes have passed or no
+/// frame has arrived for `idle`.
+pub struct GuardedBody<B> {
+    inner: B,
+    limit: Option<u64>,
+    seen: u64,
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    tripped: Arc<Tripped>,
+}
+
+impl<B> std::fmt::Debug for GuardedBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardedBody")
+            .field("limit", &self.limit)
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> GuardedBody<B> {
+    pub fn new(inner: B, limit: Option<u64>, idle: Option<Duration>) -> Self {
+        Self {
+            inner,
+            limit,
+            seen: 0,
+            idle: idle.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
+            tripped: Arc::default(),
+        }
+    }
+
+    /// Shared flags telling why the body failed, if it did.
+    pub fn tripped(&self) -> Arc<Tripped> {
+        Arc::clone(&self.tripped)
+    }
+}
+
+impl<B> HttpBody for GuardedBody<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.seen += data.len() as u64;
+                    if let Some(limit) = this.limit {
+                        if this.seen > limit {
+                            this.tripped.too_large.store(true, Ordering::Relaxed);
+                            return Poll::Ready(Some(Err(GuardError::TooLarge(limit).into())));
+                        }
+                    }
+                }
+                if let Some((d, sleep)) = &mut this.idle {
+                    sleep.as_mut().reset(Instant::now() + *d);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                if let Some((d, sleep)) = &mut this.idle {
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        this.tripped.idle.store(true, Ordering::Relaxed);
+                        return Poll::Ready(Some(Err(GuardError::Idle(*d).into())));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::StreamBody;
+
+    fn chunks(n: usize, size: usize) -> impl HttpBody<Data = Bytes, Error = BoxError> + Unpin {
+        let frames = (0..n).map(move |_| Ok::<_, BoxError>(Frame::data(Bytes::from(vec![b'x'; size]))));
+        StreamBody::new(IterStream(frames))
+    }
+
+    struct IterStream<I>(I);
+    impl<I: Iterator + Unpin> futures_core::Stream for IterStream<I> {
+        type Item = I::Item;
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<I::Item>> {
+            Poll::Ready(self.0.next())
+        }
+    }
+
+    #[tokio::test]
+    async fn passes_bodies_within_the_limit() {
+        let body = GuardedBody::new(chunks(4, 10), Some(40), None);
+        let collected = body.collect().await.unwrap().to_bytes();
+        assert_eq!(collected.len(), 40);
+    }
+
+    #[tokio::test]
+    async fn fails_past_the_limit_and_says_why() {
+        let body = GuardedBody::new(chunks(5, 10), Some(40), None);
+        let tripped = body.tripped();
+        assert!(body.collect().await.is_err());
+        assert!(tripped.too_large());
+        assert!(!tripped.idle());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fails_when_idle() {
+        let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(1);
+        let stream = ReceiverStream(rx);
+        let body = GuardedBody::new(StreamBody::new(stream), None, Some(Duration::from_secs(5)));
+        let tripped = body.tripped();
+        assert!(body.collect().await.is_err());
+        assert!(tripped.idle());
+    }
+
+    struct ReceiverStream<T>(tokio::sync::mpsc::Receiver<T>);
+    impl<T> futures_core::Stream for ReceiverStream<T> {
+        type Item = T;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            self.0.poll_recv(cx)
+        }
+    }
+}

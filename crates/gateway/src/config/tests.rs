@@ -1,0 +1,247 @@
+use super::*;
+
+fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, Problems> {
+    load(&Source {
+        file: Some(("test.toml".into(), text.into())),
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        data_dir: None,
+    })
+}
+
+fn keys_of(p: &Problems) -> Vec<&str> {
+    p.0.iter().map(|p| p.key.as_str()).collect()
+}
+
+const GOOD: &str = r#"
+data_dir = "/var/lib/amanah"
+[server]
+listen = "127.0.0.1:8080"
+[providers.openai]
+base_url = "https://api.openai.com/v1/"
+credential = { env = "OPENAI_API_KEY" }
+[[routes]]
+name = "chat"
+path_prefix = "/v1/"
+methods = ["post", "GET"]
+provider = "openai"
+allowed_roles = ["contributor"]
+"#;
+
+#[test]
+fn empty_config_is_valid_and_secure() {
+    let c = load_text("", &[]).unwrap();
+    assert!(c.server.listen.ip().is_loopback());
+    assert!(c.admin.listen.ip().is_loopback());
+    assert!(c.server.tls.is_none());
+    assert_eq!(c.data_dir, PathBuf::from(defaults::DATA_DIR));
+    assert_eq!(c.keys.default_ttl, Duration::from_secs(90 * 86_400));
+    assert!(matches!(c.keys.hmac_secret, SecretRef::Generated(_)));
+}
+
+#[test]
+fn good_config_is_normalized() {
+    let c = load_text(GOOD, &[]).unwrap();
+    assert_eq!(c.providers[0].base_url, "https://api.openai.com/v1");
+    assert_eq!(c.routes[0].path_prefix, "/v1");
+    assert_eq!(c.routes[0].methods, vec![Method::POST, Method::GET]);
+    assert_eq!(c.routes[0].requirement.any_of_roles, vec!["contributor"]);
+    assert_eq!(c.providers[0].credential, Some(SecretRef::Env("OPENAI_API_KEY".into())));
+}
+
+#[test]
+fn every_unknown_key_is_reported() {
+    let err = load_text("[server]\nlisen = \"x\"\nmax_conections = 3\n[loggin]\nlevel = \"info\"\n", &[]).unwrap_err();
+    let keys = keys_of(&err);
+    assert!(keys.contains(&"server.lisen"), "{err}");
+    assert!(keys.contains(&"server.max_conections"), "{err}");
+    assert!(keys.contains(&"loggin"), "{err}");
+    assert!(err.0.iter().all(|p| !p.fix.is_empty()));
+}
+
+#[test]
+fn env_overrides_apply_and_typos_are_caught() {
+    let c = load_text(GOOD, &[("AMANAH_SERVER__MAX_CONNECTIONS", "7"), ("AMANAH_ROUTES__0__MAX_BODY_BYTES", "99"), ("AMANAH_LOG__FORMAT", "json")]).unwrap();
+    assert_eq!(c.server.max_connections, 7);
+    assert_eq!(c.routes[0].max_body_bytes, 99);
+    assert_eq!(c.log.format, LogFormat::Json);
+    let err = load_text(GOOD, &[("AMANAH_SERVER__LISEN", "0.0.0.0:1")]).unwrap_err();
+    assert!(err.0[0].message.contains("AMANAH_SERVER__LISEN"), "{err}");
+    let err = load_text(GOOD, &[("AMANAH_ROUTES__5__NAME", "x")]).unwrap_err();
+    assert_eq!(keys_of(&err), ["AMANAH_ROUTES__5__NAME"]);
+}
+
+#[test]
+fn data_dir_from_env_and_flag() {
+    let c = load_text("", &[("AMANAH_DATA_DIR", "/tmp/x")]).unwrap();
+    assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    let c = load(&Source { file: None, env: vec![("AMANAH_DATA_DIR".into(), "/tmp/x".into())], data_dir: Some("/tmp/flag".into()) }).unwrap();
+    assert_eq!(c.data_dir, PathBuf::from("/tmp/flag"));
+}
+
+#[test]
+fn secret_variables_are_not_overrides() {
+    let text = "[providers.p]\nbase_url = \"https://x.example\"\ncredential = { env = \"AMANAH_PROVIDER_KEY\" }\n";
+    load_text(text, &[("AMANAH_PROVIDER_KEY", "whatever")]).unwrap();
+}
+
+#[test]
+fn public_listen_needs_opt_in_and_tls() {
+    let err = load_text("[server]\nlisten = \"0.0.0.0:8080\"\n", &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["server.listen"]);
+    assert!(err.0[0].fix.contains("allow_public"));
+    let err = load_text("[server]\nlisten = \"0.0.0.0:8080\"\nallow_public = true\n", &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["server.listen"]);
+    load_text("[server]\nlisten = \"0.0.0.0:8080\"\nallow_public = true\n[server.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n", &[]).unwrap();
+    let err = load_text("[admin]\nlisten = \"0.0.0.0:9090\"\n", &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["admin.listen"]);
+}
+
+#[test]
+fn inline_secrets_refused() {
+    let text = "[keys]\nhmac_secret = { value = \"0123456789012345678901234567890123456789\" }\n";
+    let err = load_text(text, &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["keys.hmac_secret"]);
+    assert!(!err.to_string().contains("0123456789012345678901234567890123456789"), "never echo a secret");
+}
+
+#[test]
+fn wildcard_cors_with_credentials_refused() {
+    let err = load_text("[cors]\nallowed_origins = [\"*\"]\nallow_credentials = true\n", &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["cors.allowed_origins[0]"]);
+    let err = load_text("[cors]\nallowed_origins = [\"https://a.example/path\"]\n", &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["cors.allowed_origins[0]"]);
+    load_text("[cors]\nallowed_origins = [\"*\"]\n", &[]).unwrap();
+}
+
+#[test]
+fn plaintext_remote_provider_refused_loopback_allowed() {
+    let err = load_text("[providers.p]\nbase_url = \"http://llm.internal:8000/v1\"\n", &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["providers.p.base_url"]);
+    load_text("[providers.p]\nbase_url = \"http://llm.internal:8000/v1\"\nallow_plaintext = true\n", &[]).unwrap();
+    load_text("[providers.p]\nbase_url = \"http://127.0.0.1:8000/v1\"\n", &[]).unwrap();
+    load_text("[providers.p]\nbase_url = \"http://[::1]:8000/v1\"\n", &[]).unwrap();
+    let err = load_text("[providers.p]\nbase_url = \"https://user:pw@x.example/v1\"\n", &[]).unwrap_err();
+    assert!(!err.to_string().contains("pw@"), "{err}");
+}
+
+#[test]
+fn route_problems_are_all_reported() {
+    let text = r#"
+[[routes]]
+name = "Bad Name"
+path_prefix = "/v1/../admin"
+methods = ["FETCH", "TRACE"]
+provider = "ghost"
+"#;
+    let err = load_text(text, &[]).unwrap_err();
+    let keys = keys_of(&err);
+    for k in ["routes[0].name", "routes[0].path_prefix", "routes[0].methods", "routes[0].provider"] {
+        assert!(keys.contains(&k), "{k} missing from {err}");
+    }
+}
+
+#[test]
+fn overlapping_routes_refused() {
+    let text = r#"
+[providers.p]
+base_url = "https://x.example"
+[[routes]]
+name = "a"
+path_prefix = "/v1"
+methods = ["POST"]
+provider = "p"
+[[routes]]
+name = "b"
+path_prefix = "/v1/"
+methods = ["GET", "POST"]
+provider = "p"
+"#;
+    let err = load_text(text, &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["routes.b"]);
+}
+
+#[test]
+fn type_errors_are_problems_not_panics() {
+    let err = load_text("[server]\nmax_connections = \"many\"\n", &[]).unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    let err = load_text("[server\nlisten=", &[]).unwrap_err();
+    assert!(err.0[0].message.contains("TOML"), "{err}");
+}
+
+#[test]
+fn zero_limits_refused() {
+    let err = load_text("[server]\nmax_connections = 0\nheader_read_timeout_ms = 0\n", &[]).unwrap_err();
+    assert_eq!(err.0.len(), 2);
+}
+
+mod secrets {
+    use super::*;
+
+    fn write_secret(dir: &Path, value: &str, mode: u32) -> PathBuf {
+        let p = dir.join("s");
+        std::fs::write(&p, value).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn short_secret_refused_without_echoing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_secret(dir.path(), "tooshort-secret\n", 0o600);
+        let err = SecretRef::File(p).resolve("k").unwrap_err();
+        assert!(err.message.contains("shorter than 32"), "{err}");
+        assert!(!err.to_string().contains("tooshort"));
+    }
+
+    #[test]
+    fn example_secrets_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for example in EXAMPLE_SECRETS {
+            let p = write_secret(dir.path(), example, 0o600);
+            let err = SecretRef::File(p).resolve("k").unwrap_err();
+            assert!(err.message.contains("examples"), "{example}: {err}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn world_readable_secret_file_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_secret(dir.path(), &"x".repeat(40), 0o644);
+        let err = SecretRef::File(p).resolve("k").unwrap_err();
+        assert!(err.fix.contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn good_secret_resolves_without_trailing_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let value = "q".repeat(40);
+        let p = write_secret(dir.path(), &format!("{value}\n"), 0o600);
+        assert_eq!(SecretRef::File(p).resolve("k").unwrap().expose(), value);
+    }
+
+    #[test]
+    fn generated_secret_is_created_once_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("secrets/api_key_hmac");
+        let a = SecretRef::Generated(p.clone()).resolve("k").unwrap();
+        let b = SecretRef::Generated(p.clone()).resolve("k").unwrap();
+        assert_eq!(a.expose(), b.expose());
+        assert!(a.char_len() >= MIN_SECRET_CHARS);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o077, 0);
+        }
+    }
+
+    #[test]
+    fn missing_env_secret_is_a_problem() {
+        let err = SecretRef::Env("AMANAH_TEST_SURELY_UNSET_VAR".into()).resolve("k").unwrap_err();
+        assert!(err.message.contains("not set"));
+    }
+}

@@ -1,0 +1,255 @@
+//! API-key lifecycle: create, list, revoke, and verification on requests.
+//!
+//! Shared by the CLI, the pipeline's identify stage and (later) the admin
+//! API, so every path mints and checks keys the same way.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use amanah_crypto::api_key::{self, KeyHasher, NewApiKey, PresentedKey};
+use amanah_policy::{Principal, PrincipalKind};
+use amanah_store::{ApiKeyRecord, KeyStatus, RevokeOutcome, Store, StoreError};
+use http::{header, HeaderMap};
+
+use crate::error::{AuthFailure, GatewayError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("invalid role name `{0}`: use lowercase letters, digits, -, _ and :")]
+    InvalidRole(String),
+    #[error("a key needs at least one role")]
+    NoRole,
+    #[error("invalid key name: 1 to 128 printable characters")]
+    InvalidName,
+    #[error("lifetime must be between 1 second and 3650 days")]
+    InvalidLifetime,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A key as listed: everything but the secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub masked: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub status: &'static str,
+}
+
+impl KeyInfo {
+    fn from_record(r: ApiKeyRecord, now: i64) -> Self {
+        Self {
+            masked: api_key::mask(&r.id, &r.last4),
+            status: r.status(now).as_str(),
+            id: r.id,
+            name: r.name,
+            roles: r.roles,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+        }
+    }
+}
+
+pub struct KeyService {
+    store: Arc<dyn Store>,
+    hasher: KeyHasher,
+    /// Last-used times waiting to be written; flushed in batches so a busy
+    /// key does not cost a database write per request.
+    pending_uses: Mutex<HashMap<String, i64>>,
+}
+
+impl std::fmt::Debug for KeyService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyService").finish_non_exhaustive()
+    }
+}
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl KeyService {
+    pub fn new(store: Arc<dyn Store>, hasher: KeyHasher) -> Self {
+        Self {
+            store,
+            hasher,
+            pending_uses: Mutex::default(),
+        }
+    }
+
+    /// Mints and stores a key. The returned plaintext is the only copy.
+    pub async fn create(
+        &self,
+        name: &str,
+        roles: &[String],
+        lifetime: Duration,
+        now: i64,
+    ) -> Result<(NewApiKey, KeyInfo), KeyError> {
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            return Err(KeyError::InvalidName);
+        }
+        if roles.is_empty() {
+            return Err(KeyError::NoRole);
+        }
+        if let Some(bad) = roles.iter().find(|r| !crate::config::valid_role(r)) {
+            return Err(KeyError::InvalidRole(bad.clone()));
+        }
+        if lifetime.is_zero() || lifetime > Duration::from_secs(3650 * 86_400) {
+            return Err(KeyError::InvalidLifetime);
+        }
+        // Ids are 32 random bits; on the rare collision, draw again.
+        for _ in 0..8 {
+            let key = self.hasher.generate();
+            let record = ApiKeyRecord {
+                id: key.id.clone(),
+                name: name.to_owned(),
+                roles: roles.to_vec(),
+                tag: key.tag.clone(),
+                last4: key.last4.clone(),
+                created_at: now,
+                expires_at: now + lifetime.as_secs() as i64,
+                revoked_at: None,
+                last_used_at: None,
+            };
+            match self.store.insert_api_key(&record).await {
+                Ok(()) => return Ok((key, KeyInfo::from_record(record, now))),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    pub async fn list(&self, now: i64) -> Result<Vec<KeyInfo>, KeyError> {
+        Ok(self
+            .store
+            .list_api_keys()
+            .await?
+            .into_iter()
+            .map(|r| KeyInfo::from_record(r, now))
+            .collect())
+    }
+
+    pub async fn revoke(&self, id: &str, now: i64) -> Result<RevokeOutcome, KeyError> {
+        Ok(self.store.revoke_api_key(id, now).await?)
+    }
+
+    /// The identify stage for API keys: `Authorization: Bearer <key>` or
+    /// `X-API-Key: <key>`. Every failure is the same 401 to the client; the
+    /// reason is returned for the log.
+    pub async fn identify(&self, headers: &HeaderMap, now: i64) -> Result<Principal, GatewayError> {
+        let fail = |f| Err(GatewayError::Unauthenticated(f));
+        let presented = match presented_credential(headers) {
+            Ok(s) => s,
+            Err(f) => return fail(f),
+        };
+        let Some(key) = PresentedKey::parse(presented) else {
+            return fail(AuthFailure::Malformed);
+        };
+        let Some(record) = self.store.api_key(key.id()).await? else {
+            // Same work as a wrong secret, so timing does not reveal which ids exist.
+            self.hasher.verify_against_nothing(key);
+            return fail(AuthFailure::UnknownKey);
+        };
+        if !self.hasher.verify(key, &record.tag) {
+            return fail(AuthFailure::WrongSecret);
+        }
+        match record.status(now) {
+            KeyStatus::Active => {}
+            KeyStatus::Expired => return fail(AuthFailure::Expired),
+            KeyStatus::Revoked => return fail(AuthFailure::Revoked),
+        }
+        if let Ok(mut pending) = self.pending_uses.lock() {
+            pending.insert(record.id.clone(), now);
+        }
+        Ok(Principal {
+            id: format!("key:{}", record.id),
+            kind: PrincipalKind::ApiKey,
+            roles: record.roles,
+        })
+    }
+
+    /// Writes pending last-used times to the store.
+    pub async fn flush_last_used(&self) -> Result<(), StoreError> {
+        let batch: Vec<(String, i64)> = match self.pending_uses.lock() {
+            Ok(mut pending) => pending.drain().collect(),
+            Err(_) => return Ok(()),
+        };
+        self.store.record_api_key_use(&batch).await
+    }
+}
+
+/// Extracts the presented key from `Authorization: Bearer` or `X-API-Key`.
+fn presented_credential(headers: &HeaderMap) -> Result<&str, AuthFailure> {
+    let mut bearer = None;
+    let mut authz = headers.get_all(header::AUTHORIZATION).iter();
+    if let Some(v) = authz.next() {
+        if authz.next().is_some() {
+            return Err(AuthFailure::Ambiguous);
+        }
+        let v = v.to_str().map_err(|_| AuthFailure::Malformed)?;
+        let (scheme, token) = v.split_once(' ').ok_or(AuthFailure::Malformed)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AuthFailure::Malformed);
+        }
+        bearer = Some(token.trim());
+    }
+    let mut xkey = headers.get_all("x-api-key").iter();
+    let api_key = match xkey.next() {
+        Some(v) => {
+            if xkey.next().is_some() {
+                return Err(AuthFailure::Ambiguous);
+            }
+            Some(v.to_str().map_err(|_| AuthFailure::Malformed)?.trim())
+        }
+        None => None,
+    };
+    match (bearer, api_key) {
+        (None, None) => Err(AuthFailure::Missing),
+        (Some(a), Some(b)) if a != b => Err(AuthFailure::Ambiguous),
+        (Some(k), _) | (None, Some(k)) => Ok(k),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn credential_extraction() {
+        assert_eq!(presented_credential(&headers(&[("authorization", "Bearer k1")])), Ok("k1"));
+        assert_eq!(presented_credential(&headers(&[("authorization", "bearer k1")])), Ok("k1"));
+        assert_eq!(presented_credential(&headers(&[("x-api-key", "k2")])), Ok("k2"));
+        assert_eq!(presented_credential(&headers(&[("authorization", "Bearer k"), ("x-api-key", "k")])), Ok("k"));
+        assert_eq!(presented_credential(&headers(&[])), Err(AuthFailure::Missing));
+        assert_eq!(presented_credential(&headers(&[("authorization", "Basic abc")])), Err(AuthFailure::Malformed));
+        assert_eq!(presented_credential(&headers(&[("authorization", "Bearer")])), Err(AuthFailure::Malformed));
+        assert_eq!(
+            presented_credential(&headers(&[("authorization", "Bearer a"), ("x-api-key", "b")])),
+            Err(AuthFailure::Ambiguous)
+        );
+        assert_eq!(
+            presented_credential(&headers(&[("authorization", "Bearer a"), ("authorization", "Bearer b")])),
+            Err(AuthFailure::Ambiguous)
+        );
+    }
+}

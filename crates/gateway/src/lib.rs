@@ -1,0 +1,229 @@
+//! Amanah's HTTP gateway.
+//!
+//! - [`config`]: the TOML configuration, its overrides and validation.
+//! - [`start`]: binds the traffic and admin listeners and runs the pipeline
+//!   ([`pipeline`]) until [`Running::shutdown`].
+//! - [`keys`]: API-key lifecycle shared by the CLI and the pipeline.
+//! - [`logging`]: `tracing` with the redaction layer and the access log.
+//! - [`mock_upstream`]: the OpenAI-compatible echo model of `amanah demo`.
+//!
+//! IO lives here; decisions live in `amanah-policy` and `amanah-crypto`,
+//! persistence behind `amanah-store`'s trait.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod logging;
+pub mod metrics;
+pub mod mock_upstream;
+pub mod pipeline;
+pub mod protect;
+pub mod proxy;
+pub mod request_id;
+pub mod router;
+pub mod server;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use amanah_crypto::api_key::KeyHasher;
+use amanah_crypto::SecretString;
+use amanah_store::{SqliteStore, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use config::{Config, Problem, Problems};
+
+/// How often pending last-used times are written to the store.
+const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// The embedded store's file name inside the data directory.
+pub const DB_FILE: &str = "amanah.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the configuration has problems:\n{0}")]
+    Config(#[from] Problems),
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the embedded store in `data_dir`, creating the directory
+/// (owner-only) if needed.
+pub fn open_embedded_store(data_dir: &Path) -> Result<SqliteStore, StartError> {
+    config::create_private_dir(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    Ok(SqliteStore::open(&data_dir.join(DB_FILE))?)
+}
+
+/// The API-key hasher for this deployment (reads or creates the secret).
+pub fn key_hasher(config: &Config) -> Result<KeyHasher, Problems> {
+    let secret = config
+        .keys
+        .hmac_secret
+        .resolve("keys.hmac_secret")
+        .map_err(|p| Problems(vec![p]))?;
+    KeyHasher::new(&secret).map_err(|e| Problems(vec![Problem::new("keys.hmac_secret", e.to_string(), "use at least 32 characters")]))
+}
+
+/// Everything `start` needs from outside the config file, loaded and judged:
+/// secrets, certificates, CA files.
+pub struct Prepared {
+    hasher: KeyHasher,
+    credentials: Vec<Option<SecretString>>,
+    server_tls: Option<Arc<rustls::ServerConfig>>,
+    client_tls: rustls::ClientConfig,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").finish_non_exhaustive()
+    }
+}
+
+/// Resolves every secret and loads every file the config names, reporting
+/// all problems at once. `amanah config check` runs exactly this.
+pub fn prepare(config: &Config) -> Result<Prepared, Problems> {
+    let mut problems = Vec::new();
+    let hasher = key_hasher(config).map_err(|p| problems.extend(p.0)).ok();
+    let credentials: Vec<Option<SecretString>> = config
+        .providers
+        .iter()
+        .map(|p| {
+            p.credential.as_ref().and_then(|c| {
+                c.resolve(&format!("providers.{}.credential", p.name))
+                    .map_err(|e| problems.push(e))
+                    .ok()
+            })
+        })
+        .collect();
+    let server_tls = config
+        .server
+        .tls
+        .as_ref()
+        .and_then(|t| tls::server_config(t).map_err(|e| problems.push(e)).ok());
+    let client_tls = proxy::client_tls(config).map_err(|e| problems.push(e)).ok();
+    match (hasher, client_tls) {
+        (Some(hasher), Some(client_tls)) if problems.is_empty() => Ok(Prepared {
+            hasher,
+            credentials,
+            server_tls,
+            client_tls,
+        }),
+        _ => Err(Problems(problems)),
+    }
+}
+
+/// A running gateway.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub keys: Arc<keys::KeyService>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, drains open connections, flushes last-used times.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        if let Err(e) = self.keys.flush_last_used().await {
+            tracing::warn!(error = %e, "could not record last-used times at shutdown");
+        }
+    }
+}
+
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { what, addr, source })
+}
+
+/// Binds the listeners and starts serving.
+pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, StartError> {
+    let prepared = prepare(config)?;
+    let keys = Arc::new(keys::KeyService::new(Arc::clone(&store), prepared.hasher));
+    let upstreams = proxy::Upstreams::new(config, &prepared.credentials, prepared.client_tls)
+        .map_err(|p| Problems(vec![p]))?;
+    let metrics = Arc::new(metrics::Metrics::new(config.routes.iter().map(|r| r.name.as_str())));
+    let gateway = Arc::new(pipeline::Gateway::new(config, Arc::clone(&keys), upstreams, Arc::clone(&metrics)));
+    let admin = Arc::new(admin::AdminHandler {
+        metrics,
+        store,
+    });
+
+    let traffic = bind("traffic", config.server.listen).await?;
+    let admin_listener = bind("admin", config.admin.listen).await?;
+    let addr = traffic.local_addr().map_err(|source| StartError::Bind { what: "traffic", addr: config.server.listen, source })?;
+    let admin_addr = admin_listener.local_addr().map_err(|source| StartError::Bind { what: "admin", addr: config.admin.listen, source })?;
+
+    let (shutdown, rx) = watch::channel(false);
+    let limits = server::ConnLimits {
+        max_connections: config.server.max_connections,
+        header_read_timeout: config.server.header_read_timeout,
+        max_header_bytes: config.server.max_header_bytes,
+        max_headers: config.server.max_headers,
+    };
+    let admin_limits = server::ConnLimits { max_connections: 64, ..limits.clone() };
+    let acceptor = prepared.server_tls.map(tokio_rustls::TlsAcceptor::from);
+    let mut tasks = vec![
+        tokio::spawn(server::serve(traffic, acceptor, limits, gateway, rx.clone())),
+        tokio::spawn(server::serve(admin_listener, None, admin_limits, admin, rx.clone())),
+    ];
+    tasks.push(tokio::spawn(flush_last_used_periodically(Arc::clone(&keys), rx)));
+    tracing::info!(
+        listen = %addr,
+        admin = %admin_addr,
+        tls = config.server.tls.is_some(),
+        routes = config.routes.len(),
+        "gateway started"
+    );
+    Ok(Running { addr, admin_addr, keys, shutdown, tasks })
+}
+
+async fn flush_last_used_periodically(keys: Arc<keys::KeyService>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(LAST_USED_FLUSH_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = keys.flush_last_used().await {
+                    tracing::warn!(error = %e, "could not record last-used times");
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Serves the mock upstream on `listener` until `shutdown` turns true.
+pub async fn serve_mock_upstream(listener: TcpListener, mock: mock_upstream::MockUpstream, shutdown: watch::Receiver<bool>) {
+    let limits = server::ConnLimits {
+        max_connections: 1024,
+        header_read_timeout: Duration::from_secs(10),
+        max_header_bytes: 64 * 1024,
+        max_headers: 128,
+    };
+    server::serve(listener, None, limits, Arc::new(mock), shutdown).await;
+}

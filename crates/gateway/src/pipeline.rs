@@ -1,0 +1,220 @@
+//! The request pipeline: one function, stages in order, each with the
+//! reason it sits where it does.
+//!
+//! Connection-level protections (connection cap, TLS, header read timeout,
+//! hyper's hard parse limits) have run in [`crate::server`] before a request
+//! arrives here.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{header, HeaderMap, HeaderValue, Request, Response};
+use hyper::body::Incoming;
+
+use crate::body::{Body, GuardedBody};
+use crate::config::Config;
+use crate::error::{into_response, GatewayError, Origin};
+use crate::keys::{now_unix, KeyService};
+use crate::logging::ACCESS_TARGET;
+use crate::metrics::{Metrics, UpstreamFailure};
+use crate::protect::{self, CorsPolicy};
+use crate::proxy::{ForwardRequest, Upstreams};
+use crate::request_id;
+use crate::router::{self, Router};
+use crate::server::Handler;
+
+#[derive(Debug, Clone, Copy)]
+struct RequestLimits {
+    max_header_bytes: usize,
+    max_headers: usize,
+    body_idle_timeout: std::time::Duration,
+}
+
+/// What the access log and metrics need to know about a request.
+#[derive(Debug, Default)]
+struct Trace {
+    route: Option<usize>,
+    principal: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Gateway {
+    router: Router,
+    keys: Arc<KeyService>,
+    upstreams: Upstreams,
+    cors: CorsPolicy,
+    metrics: Arc<Metrics>,
+    hsts: Option<HeaderValue>,
+    limits: RequestLimits,
+    /// Union of every route's methods, for CORS preflight answers.
+    allow_methods: HeaderValue,
+}
+
+impl Gateway {
+    pub fn new(config: &Config, keys: Arc<KeyService>, upstreams: Upstreams, metrics: Arc<Metrics>) -> Self {
+        let mut methods: Vec<&str> = config
+            .routes
+            .iter()
+            .flat_map(|r| r.methods.iter().map(http::Method::as_str))
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        Self {
+            router: Router::new(&config.routes),
+            keys,
+            upstreams,
+            cors: CorsPolicy::new(&config.cors),
+            metrics,
+            hsts: config.server.tls.as_ref().map(|t| protect::hsts_value(t.hsts_max_age_secs)),
+            limits: RequestLimits {
+                max_header_bytes: config.server.max_header_bytes,
+                max_headers: config.server.max_headers,
+                body_idle_timeout: config.server.body_idle_timeout,
+            },
+            allow_methods: HeaderValue::from_str(&methods.join(", "))
+                .unwrap_or_else(|_| HeaderValue::from_static("POST")),
+        }
+    }
+
+    /// The stages, in order. Every early return is a typed error that
+    /// [`Handler::handle`] turns into a response.
+    async fn run(&self, req: Request<Incoming>, request_id: &HeaderValue, trace: &mut Trace) -> Result<Response<Body>, GatewayError> {
+        // 1. Header limits: the cheapest check, before any stage reads a header.
+        check_header_limits(req.headers(), self.limits)?;
+
+        // 2. CORS preflight: browsers never attach credentials to a preflight,
+        //    so it is answered before identification, and only for allow-listed
+        //    origins.
+        if let Some(answer) = self.cors.preflight(&req, &self.allow_methods) {
+            return answer;
+        }
+
+        // 3. Path hygiene: dot segments or encoded separators could make the
+        //    router and the upstream read different paths.
+        router::check_request_path(req.uri().path())?;
+
+        // 4. Identify: every route needs a principal. Before routing, so an
+        //    unauthenticated caller learns nothing about which routes exist.
+        let principal = self.keys.identify(req.headers(), now_unix()).await?;
+        trace.principal = Some(principal.id.clone());
+
+        // 5. Route: the longest prefix owns the path (404, 405).
+        let matched = self.router.find(req.method(), req.uri().path())?;
+        trace.route = Some(matched.route);
+        let route = self.router.route(matched.route);
+        let remainder = matched.remainder.to_owned();
+
+        // 6. Authorize: the permit is the only way into the forwarder (403).
+        let permit = amanah_policy::authorize(principal, &route.requirement, req)?;
+
+        // 7. Body limit: a declared length over the limit is refused before a
+        //    byte is read; a streamed body is counted as it passes (413).
+        if declared_length(permit.get().headers())?.is_some_and(|n| n > route.max_body_bytes) {
+            return Err(GatewayError::PayloadTooLarge { limit: route.max_body_bytes });
+        }
+        let idle = self.limits.body_idle_timeout;
+        let permit = permit.map(|req| {
+            let (parts, body) = req.into_parts();
+            ForwardRequest {
+                parts,
+                body: GuardedBody::new(body, Some(route.max_body_bytes), Some(idle)),
+                provider: route.provider,
+                remainder,
+                request_id: request_id.clone(),
+                max_body_bytes: route.max_body_bytes,
+            }
+        });
+
+        // 8. Forward: pooled client, verified TLS, provider credential injected,
+        //    bodies streamed both ways.
+        self.upstreams.forward(permit).await
+    }
+
+    fn log_failure(&self, err: &GatewayError, request_id: &HeaderValue, trace: &Trace) {
+        let rid = request_id.to_str().unwrap_or_default();
+        match err.origin() {
+            Origin::Upstream => {
+                let kind = match err {
+                    GatewayError::UpstreamTimeout(_) => UpstreamFailure::Timeout,
+                    GatewayError::UpstreamConnect(_) => UpstreamFailure::Connect,
+                    _ => UpstreamFailure::Protocol,
+                };
+                self.metrics.upstream_failure(trace.route, kind);
+                tracing::warn!(request.id = rid, error = %err, "upstream call failed");
+            }
+            Origin::Internal => tracing::error!(request.id = rid, error = %err, "request failed"),
+            Origin::Client => match err {
+                GatewayError::Unauthenticated(_) => tracing::info!(request.id = rid, error = %err, "request refused"),
+                _ => tracing::debug!(request.id = rid, error = %err, "request refused"),
+            },
+        }
+    }
+}
+
+impl Handler for Gateway {
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let started = Instant::now();
+        let request_id = request_id::accept_or_generate(req.headers());
+        let origin = req.headers().get(header::ORIGIN).cloned();
+        let method = req.method().clone();
+        let path: String = req.uri().path().chars().take(256).collect();
+        let mut trace = Trace::default();
+
+        let mut response = match self.run(req, &request_id, &mut trace).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.log_failure(&e, &request_id, &trace);
+                into_response(&e, request_id.to_str().unwrap_or_default())
+            }
+        };
+
+        // 9. Harden the response, proxied or generated alike.
+        let h = response.headers_mut();
+        protect::secure_headers(h, self.hsts.as_ref());
+        self.cors.decorate(origin.as_ref(), h);
+        h.insert(request_id::HEADER, request_id.clone());
+
+        // 10. Record: metrics and the access log, on success and failure alike.
+        let latency = started.elapsed();
+        let status = response.status().as_u16();
+        self.metrics.record(trace.route, status, latency);
+        tracing::event!(
+            target: ACCESS_TARGET,
+            tracing::Level::INFO,
+            request.id = request_id.to_str().unwrap_or_default(),
+            client.ip = %peer.ip(),
+            http.method = %method,
+            url.path = %path,
+            route.name = trace.route.map_or("-", |i| self.router.route(i).name.as_str()),
+            principal.id = trace.principal.as_deref().unwrap_or("-"),
+            http.status = status,
+            latency_ms = (latency.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+        );
+        response
+    }
+}
+
+fn check_header_limits(headers: &HeaderMap, limits: RequestLimits) -> Result<(), GatewayError> {
+    if headers.len() > limits.max_headers {
+        return Err(GatewayError::HeadersTooLarge);
+    }
+    // Name, ": ", value, CRLF: the size the head took on the wire in HTTP/1.1.
+    let bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if bytes > limits.max_header_bytes {
+        return Err(GatewayError::HeadersTooLarge);
+    }
+    Ok(())
+}
+
+fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, GatewayError> {
+    match headers.get(header::CONTENT_LENGTH) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Some)
+            .ok_or(GatewayError::BadRequest("invalid Content-Length")),
+    }
+}
