@@ -1,1 +1,63 @@
-fn main() {}
+//! `amanah`: parse the command line, run one library operation, exit.
+//!
+//! Each subcommand lives in its own file under `commands/`, defines its
+//! flags and calls into `amanah-gateway`. Nothing here decides policy.
+
+#![forbid(unsafe_code)]
+
+mod commands;
+mod context;
+mod time;
+
+use clap::{Parser, Subcommand};
+
+/// Amanah: a security and privacy gateway for AI services.
+#[derive(Debug, Parser)]
+#[command(name = "amanah", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway with a mock model, a fresh API key and ready-to-paste curl lines.
+    Demo(commands::demo::Args),
+    /// Run the gateway from a configuration file (production entry point).
+    Serve(commands::serve::Args),
+    /// Validate configuration.
+    #[command(subcommand)]
+    Config(commands::config::Command),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
+    /// Run the mock OpenAI-compatible model on its own (for benchmarks and trials).
+    MockUpstream(commands::mock_upstream::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(args) => commands::demo::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Config(cmd) => commands::config::run(cmd),
+            Command::Keys(cmd) => commands::keys::run(cmd).await,
+            Command::MockUpstream(args) => commands::mock_upstream::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -101,11 +101,28 @@ impl std::fmt::Debug for Prepared {
     }
 }
 
+/// Judges everything the config refers to without changing anything:
+/// what `amanah config check` runs. A secret Amanah would generate on first
+/// start is not created here.
+pub fn check(config: &Config) -> Vec<Problem> {
+    collect(config, false).1
+}
+
 /// Resolves every secret and loads every file the config names, reporting
-/// all problems at once. `amanah config check` runs exactly this.
+/// all problems at once.
 pub fn prepare(config: &Config) -> Result<Prepared, Problems> {
+    match collect(config, true) {
+        (Some(prepared), problems) if problems.is_empty() => Ok(prepared),
+        (_, problems) => Err(Problems(problems)),
+    }
+}
+
+fn collect(config: &Config, create_generated: bool) -> (Option<Prepared>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let hasher = key_hasher(config).map_err(|p| problems.extend(p.0)).ok();
+    let hasher = match &config.keys.hmac_secret {
+        config::SecretRef::Generated(path) if !create_generated && !path.exists() => None,
+        _ => key_hasher(config).map_err(|p| problems.extend(p.0)).ok(),
+    };
     let credentials: Vec<Option<SecretString>> = config
         .providers
         .iter()
@@ -123,15 +140,16 @@ pub fn prepare(config: &Config) -> Result<Prepared, Problems> {
         .as_ref()
         .and_then(|t| tls::server_config(t).map_err(|e| problems.push(e)).ok());
     let client_tls = proxy::client_tls(config).map_err(|e| problems.push(e)).ok();
-    match (hasher, client_tls) {
-        (Some(hasher), Some(client_tls)) if problems.is_empty() => Ok(Prepared {
+    let prepared = match (hasher, client_tls) {
+        (Some(hasher), Some(client_tls)) => Some(Prepared {
             hasher,
             credentials,
             server_tls,
             client_tls,
         }),
-        _ => Err(Problems(problems)),
-    }
+        _ => None,
+    };
+    (prepared, problems)
 }
 
 /// A running gateway.

@@ -1,0 +1,72 @@
+//! How every command finds its configuration and store: `--config F` (or
+//! `AMANAH_CONFIG`), `--data-dir D` (or `AMANAH_DATA_DIR`, or the config's
+//! `data_dir`, or `./amanah-data`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use amanah_gateway::config::{self, Config, Problems};
+use anyhow::Context as _;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Location {
+    /// Configuration file (default: $AMANAH_CONFIG, else built-in defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding the embedded store (default: $AMANAH_DATA_DIR, the config's data_dir, or ./amanah-data).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Location {
+    fn config_path(&self) -> Option<PathBuf> {
+        self.config
+            .clone()
+            .or_else(|| std::env::var_os("AMANAH_CONFIG").map(PathBuf::from))
+    }
+
+    /// Loads and validates the configuration, or returns every problem.
+    pub fn load(&self) -> Result<Config, Problems> {
+        let mut source = config::Source::from_path(self.config_path().as_deref())?;
+        source.data_dir = self.data_dir.clone();
+        config::load(&source)
+    }
+}
+
+/// Prints problems the way `config check` does and turns them into an error.
+pub fn problems_error(problems: &Problems) -> anyhow::Error {
+    eprintln!("{} configuration problem(s):\n", problems.0.len());
+    for p in &problems.0 {
+        eprintln!("{p}\n");
+    }
+    anyhow::anyhow!("refusing to continue with an invalid configuration")
+}
+
+/// The key service over the embedded store named by the configuration.
+pub fn key_service(config: &Config) -> anyhow::Result<amanah_gateway::keys::KeyService> {
+    let store = amanah_gateway::open_embedded_store(&config.data_dir)
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let hasher = amanah_gateway::key_hasher(config).map_err(|p| problems_error(&p))?;
+    Ok(amanah_gateway::keys::KeyService::new(Arc::new(store), hasher))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
