@@ -1,0 +1,12 @@
+//! End-to-end tests of the gateway on real loopback sockets. Only the model
+//! is a stand-in (`support::TestUpstream`); clients, TLS and the SQLite store
+//! are real.
+
+mod gateway {
+    pub mod support;
+
+    mod auth;
+    mod limits;
+    mod proxy;
+    mod tls;
+}
