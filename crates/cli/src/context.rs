@@ -47,7 +47,10 @@ pub fn key_service(config: &Config) -> anyhow::Result<amanah_gateway::keys::KeyS
     let store = amanah_gateway::open_embedded_store(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let hasher = amanah_gateway::key_hasher(config).map_err(|p| problems_error(&p))?;
-    Ok(amanah_gateway::keys::KeyService::new(Arc::new(store), hasher))
+    Ok(amanah_gateway::keys::KeyService::new(
+        Arc::new(store),
+        hasher,
+    ))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -55,13 +58,14 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

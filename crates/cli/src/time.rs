@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// Parses `90s`, `15m`, `12h`, `30d`, `2w`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration; write a number and a unit: 90s, 15m, 12h, 30d, 2w");
+    let bad =
+        || format!("`{text}` is not a duration; write a number and a unit: 90s, 15m, 12h, 30d, 2w");
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (digits, unit) = text.split_at(split);
     let n: u64 = digits.parse().map_err(|_| bad())?;
@@ -16,7 +17,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "w" => 7 * 86_400,
         _ => return Err(bad()),
     };
-    n.checked_mul(unit_secs).map(Duration::from_secs).ok_or_else(bad)
+    n.checked_mul(unit_secs)
+        .map(Duration::from_secs)
+        .ok_or_else(bad)
 }
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).

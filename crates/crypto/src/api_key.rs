@@ -50,7 +50,11 @@ pub struct PresentedKey<'a> {
 
 impl fmt::Debug for PresentedKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PresentedKey({}_…)", &self.whole[..PREFIX.len() + ID_LEN])
+        write!(
+            f,
+            "PresentedKey({}_…)",
+            &self.whole[..PREFIX.len() + ID_LEN]
+        )
     }
 }
 
@@ -170,7 +174,10 @@ mod tests {
         let b = KeyHasher::new(&SecretString::new("t".repeat(40))).unwrap();
         let k = a.generate();
         let p = PresentedKey::parse(k.plaintext.expose()).unwrap();
-        assert!(!b.verify(p, &k.tag), "another deployment's secret must not verify");
+        assert!(
+            !b.verify(p, &k.tag),
+            "another deployment's secret must not verify"
+        );
     }
 
     #[test]

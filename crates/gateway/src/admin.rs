@@ -29,7 +29,10 @@ impl std::fmt::Debug for AdminHandler {
 fn json(status: StatusCode, body: bytes::Bytes) -> Response<Body> {
     let mut r = Response::new(full(body));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -57,7 +60,10 @@ impl Handler for AdminHandler {
                 );
                 r
             }
-            _ => json(StatusCode::NOT_FOUND, error_body("not_found", "no such admin endpoint", &rid_text)),
+            _ => json(
+                StatusCode::NOT_FOUND,
+                error_body("not_found", "no such admin endpoint", &rid_text),
+            ),
         };
         let h = resp.headers_mut();
         protect::secure_headers(h, None);

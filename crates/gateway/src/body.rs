@@ -21,7 +21,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = BoxBody<Bytes, BoxError>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 pub fn empty() -> Body {
@@ -163,7 +165,8 @@ mod tests {
     use http_body_util::StreamBody;
 
     fn chunks(n: usize, size: usize) -> impl HttpBody<Data = Bytes, Error = BoxError> + Unpin {
-        let frames = (0..n).map(move |_| Ok::<_, BoxError>(Frame::data(Bytes::from(vec![b'x'; size]))));
+        let frames =
+            (0..n).map(move |_| Ok::<_, BoxError>(Frame::data(Bytes::from(vec![b'x'; size]))));
         StreamBody::new(IterStream(frames))
     }
 

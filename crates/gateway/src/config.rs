@@ -356,6 +356,9 @@ pub struct Source {
     pub env: Vec<(String, String)>,
     /// `--data-dir` from the command line; wins over file and environment.
     pub data_dir: Option<PathBuf>,
+    /// Relative paths in the configuration are resolved against this
+    /// directory: the config file's own.
+    pub base_dir: Option<PathBuf>,
 }
 
 impl Source {
@@ -378,6 +381,7 @@ impl Source {
             file,
             env: std::env::vars().collect(),
             data_dir: None,
+            base_dir: path.and_then(Path::parent).map(Path::to_path_buf),
         })
     }
 }
@@ -424,7 +428,7 @@ pub fn load(source: &Source) -> Result<Config, Problems> {
             "remove it or correct its spelling; every key is listed in the README's configuration reference",
         ));
     }
-    let config = validate(raw, source.data_dir.clone(), &mut problems);
+    let config = validate(raw, source, &mut problems);
     if problems.is_empty() {
         Ok(config)
     } else {
@@ -464,10 +468,23 @@ fn usize_of(v: Option<u64>, default: u64) -> usize {
     to_usize(v.unwrap_or(default))
 }
 
-fn validate(raw: RawConfig, data_dir_flag: Option<PathBuf>, problems: &mut Vec<Problem>) -> Config {
-    let data_dir = data_dir_flag
-        .or(raw.data_dir)
+/// A path as written in the configuration, made relative to the config
+/// file's directory.
+fn anchored(base: Option<&Path>, p: PathBuf) -> PathBuf {
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p,
+    }
+}
+
+fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<Problem>) -> Config {
+    let base = source.base_dir.as_deref();
+    let data_dir = source
+        .data_dir
+        .clone()
+        .or_else(|| raw.data_dir.take().map(|d| anchored(base, d)))
         .unwrap_or_else(|| PathBuf::from(defaults::DATA_DIR));
+    anchor_paths(&mut raw, base);
 
     let server = validate_server(raw.server, problems);
     let admin = validate_admin(raw.admin, server.listen, problems);
@@ -476,9 +493,13 @@ fn validate(raw: RawConfig, data_dir_flag: Option<PathBuf>, problems: &mut Vec<P
     let keys = Keys {
         hmac_secret: match raw.keys.hmac_secret {
             Some(r) => secret_ref("keys.hmac_secret", r, problems),
-            None => Some(SecretRef::Generated(data_dir.join(defaults::HMAC_SECRET_FILE))),
+            None => Some(SecretRef::Generated(
+                data_dir.join(defaults::HMAC_SECRET_FILE),
+            )),
         }
-        .unwrap_or(SecretRef::Generated(data_dir.join(defaults::HMAC_SECRET_FILE))),
+        .unwrap_or(SecretRef::Generated(
+            data_dir.join(defaults::HMAC_SECRET_FILE),
+        )),
         default_ttl: {
             let days = raw.keys.default_ttl_days.unwrap_or(defaults::KEY_TTL_DAYS);
             if days == 0 || days > 3650 {
@@ -539,6 +560,33 @@ fn validate(raw: RawConfig, data_dir_flag: Option<PathBuf>, problems: &mut Vec<P
     }
 }
 
+/// Makes every file path the configuration names relative to `base`.
+fn anchor_paths(raw: &mut RawConfig, base: Option<&Path>) {
+    let fix = |p: &mut Option<PathBuf>| {
+        if let Some(path) = p.take() {
+            *p = Some(anchored(base, path));
+        }
+    };
+    if let Some(tls) = raw.server.tls.as_mut() {
+        fix(&mut tls.cert_file);
+        fix(&mut tls.key_file);
+    }
+    fix(&mut raw.upstream.extra_ca_file);
+    if let Some(secret) = raw.keys.hmac_secret.as_mut() {
+        fix(&mut secret.file);
+    }
+    for p in raw.providers.values_mut() {
+        if let Some(secret) = p.credential.as_mut() {
+            fix(&mut secret.file);
+        }
+    }
+    if let Some(log) = raw.log.access_log.as_mut() {
+        if !matches!(log.as_str(), "off" | "stdout" | "stderr" | "") {
+            *log = anchored(base, PathBuf::from(&*log)).display().to_string();
+        }
+    }
+}
+
 fn parse_addr(key: &str, value: &str, problems: &mut Vec<Problem>) -> Option<SocketAddr> {
     match value.parse::<SocketAddr>() {
         Ok(a) => Some(a),
@@ -573,7 +621,8 @@ fn validate_server(raw: raw::RawServer, problems: &mut Vec<Problem>) -> Server {
         }
     });
     let allow_public = raw.allow_public.unwrap_or(false);
-    if !listen.ip().is_loopback() && !(allow_public && tls.is_some()) {
+    let public_ok = allow_public && tls.is_some();
+    if !listen.ip().is_loopback() && !public_ok {
         problems.push(Problem::new(
             "server.listen",
             format!("{listen} is not a loopback address, and serving beyond this machine needs an explicit opt-in and TLS"),
@@ -583,11 +632,36 @@ fn validate_server(raw: raw::RawServer, problems: &mut Vec<Problem>) -> Server {
     Server {
         listen,
         tls,
-        max_connections: to_usize(positive("server.max_connections", raw.max_connections, defaults::MAX_CONNECTIONS, problems)),
-        header_read_timeout: Duration::from_millis(positive("server.header_read_timeout_ms", raw.header_read_timeout_ms, defaults::HEADER_READ_TIMEOUT_MS, problems)),
-        body_idle_timeout: Duration::from_millis(positive("server.body_idle_timeout_ms", raw.body_idle_timeout_ms, defaults::BODY_IDLE_TIMEOUT_MS, problems)),
-        max_header_bytes: to_usize(positive("server.max_header_bytes", raw.max_header_bytes, defaults::MAX_HEADER_BYTES, problems)),
-        max_headers: to_usize(positive("server.max_headers", raw.max_headers, defaults::MAX_HEADERS, problems)),
+        max_connections: to_usize(positive(
+            "server.max_connections",
+            raw.max_connections,
+            defaults::MAX_CONNECTIONS,
+            problems,
+        )),
+        header_read_timeout: Duration::from_millis(positive(
+            "server.header_read_timeout_ms",
+            raw.header_read_timeout_ms,
+            defaults::HEADER_READ_TIMEOUT_MS,
+            problems,
+        )),
+        body_idle_timeout: Duration::from_millis(positive(
+            "server.body_idle_timeout_ms",
+            raw.body_idle_timeout_ms,
+            defaults::BODY_IDLE_TIMEOUT_MS,
+            problems,
+        )),
+        max_header_bytes: to_usize(positive(
+            "server.max_header_bytes",
+            raw.max_header_bytes,
+            defaults::MAX_HEADER_BYTES,
+            problems,
+        )),
+        max_headers: to_usize(positive(
+            "server.max_headers",
+            raw.max_headers,
+            defaults::MAX_HEADERS,
+            problems,
+        )),
     }
 }
 
@@ -596,7 +670,11 @@ fn validate_server(raw: raw::RawServer, problems: &mut Vec<Problem>) -> Server {
 fn positive(key: &str, v: Option<u64>, default: u64, problems: &mut Vec<Problem>) -> u64 {
     match v.unwrap_or(default) {
         0 => {
-            problems.push(Problem::new(key, "must be greater than zero", format!("remove the key to use the default ({default})")));
+            problems.push(Problem::new(
+                key,
+                "must be greater than zero",
+                format!("remove the key to use the default ({default})"),
+            ));
             default
         }
         v => v,
@@ -608,13 +686,17 @@ fn to_usize(v: u64) -> usize {
 }
 
 fn validate_admin(raw: raw::RawAdmin, traffic: SocketAddr, problems: &mut Vec<Problem>) -> Admin {
-    let text = raw.listen.unwrap_or_else(|| defaults::ADMIN_LISTEN.to_owned());
+    let text = raw
+        .listen
+        .unwrap_or_else(|| defaults::ADMIN_LISTEN.to_owned());
     let listen = parse_addr("admin.listen", &text, problems)
         .unwrap_or_else(|| defaults::ADMIN_LISTEN.parse().expect("default parses"));
     if !listen.ip().is_loopback() && !raw.allow_public.unwrap_or(false) {
         problems.push(Problem::new(
             "admin.listen",
-            format!("{listen} is not a loopback address; the admin listener exposes health and metrics"),
+            format!(
+                "{listen} is not a loopback address; the admin listener exposes health and metrics"
+            ),
             "keep it on 127.0.0.1, or set admin.allow_public = true behind a firewall",
         ));
     }
@@ -696,7 +778,12 @@ fn validate_cors(raw: raw::RawCors, problems: &mut Vec<Problem>) -> Cors {
     }
     let allowed_headers = raw
         .allowed_headers
-        .unwrap_or_else(|| defaults::CORS_ALLOWED_HEADERS.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_else(|| {
+            defaults::CORS_ALLOWED_HEADERS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
         .into_iter()
         .map(|h| h.to_ascii_lowercase())
         .collect::<Vec<_>>();
@@ -759,7 +846,11 @@ fn valid_name(name: &str) -> bool {
         && !name.contains("__")
 }
 
-fn validate_provider(name: &str, raw: raw::RawProvider, problems: &mut Vec<Problem>) -> Option<Provider> {
+fn validate_provider(
+    name: &str,
+    raw: raw::RawProvider,
+    problems: &mut Vec<Problem>,
+) -> Option<Provider> {
     let key = |k: &str| format!("providers.{name}.{k}");
     let mut ok = true;
     if !valid_name(name) {
@@ -773,11 +864,19 @@ fn validate_provider(name: &str, raw: raw::RawProvider, problems: &mut Vec<Probl
     let base_url = match raw.base_url.as_deref().map(parse_base_url) {
         Some(Ok(u)) => Some(u),
         Some(Err(msg)) => {
-            problems.push(Problem::new(key("base_url"), msg, "write an absolute URL such as https://api.openai.com/v1"));
+            problems.push(Problem::new(
+                key("base_url"),
+                msg,
+                "write an absolute URL such as https://api.openai.com/v1",
+            ));
             None
         }
         None => {
-            problems.push(Problem::new(key("base_url"), "missing", "set the provider's base URL, e.g. https://api.openai.com/v1"));
+            problems.push(Problem::new(
+                key("base_url"),
+                "missing",
+                "set the provider's base URL, e.g. https://api.openai.com/v1",
+            ));
             None
         }
     };
@@ -797,16 +896,25 @@ fn validate_provider(name: &str, raw: raw::RawProvider, problems: &mut Vec<Probl
             ));
         }
     }
-    let credential = raw.credential.and_then(|c| secret_ref(&key("credential"), c, problems));
-    let header_text = raw.credential_header.unwrap_or_else(|| defaults::CREDENTIAL_HEADER.to_owned());
-    let credential_header = match HeaderName::from_bytes(header_text.to_ascii_lowercase().as_bytes()) {
-        Ok(h) => h,
-        Err(_) => {
-            problems.push(Problem::new(key("credential_header"), format!("`{header_text}` is not a header name"), "use e.g. authorization or x-api-key"));
-            ok = false;
-            HeaderName::from_static(defaults::CREDENTIAL_HEADER)
-        }
-    };
+    let credential = raw
+        .credential
+        .and_then(|c| secret_ref(&key("credential"), c, problems));
+    let header_text = raw
+        .credential_header
+        .unwrap_or_else(|| defaults::CREDENTIAL_HEADER.to_owned());
+    let credential_header =
+        match HeaderName::from_bytes(header_text.to_ascii_lowercase().as_bytes()) {
+            Ok(h) => h,
+            Err(_) => {
+                problems.push(Problem::new(
+                    key("credential_header"),
+                    format!("`{header_text}` is not a header name"),
+                    "use e.g. authorization or x-api-key",
+                ));
+                ok = false;
+                HeaderName::from_static(defaults::CREDENTIAL_HEADER)
+            }
+        };
     Some(Provider {
         name: name.to_owned(),
         base_url: base_url.filter(|_| ok)?,
@@ -828,7 +936,9 @@ fn parse_base_url(text: &str) -> Result<http::Uri, String> {
         return Err(format!("`{text}` has no host"));
     };
     if authority.as_str().contains('@') {
-        return Err("credentials in the URL are not accepted; use the provider's credential".into());
+        return Err(
+            "credentials in the URL are not accepted; use the provider's credential".into(),
+        );
     }
     if uri.query().is_some() {
         return Err(format!("`{text}` must not carry a query string"));
@@ -842,40 +952,73 @@ fn parse_base_url(text: &str) -> Result<http::Uri, String> {
         .map_err(|e| e.to_string())
 }
 
-fn validate_route(i: usize, raw: raw::RawRoute, providers: &[Provider], problems: &mut Vec<Problem>) -> Option<Route> {
+fn validate_route(
+    i: usize,
+    raw: raw::RawRoute,
+    providers: &[Provider],
+    problems: &mut Vec<Problem>,
+) -> Option<Route> {
     let key = |k: &str| format!("routes[{i}].{k}");
     let before = problems.len();
     let name = raw.name.unwrap_or_default();
     if !valid_name(&name) {
-        problems.push(Problem::new(key("name"), format!("`{name}` is not a valid route name"), "use lowercase letters, digits, - and _, e.g. name = \"chat\""));
+        problems.push(Problem::new(
+            key("name"),
+            format!("`{name}` is not a valid route name"),
+            "use lowercase letters, digits, - and _, e.g. name = \"chat\"",
+        ));
     }
     let path_prefix = match raw.path_prefix {
         Some(p) if crate::router::is_clean_path(&p) => {
             let trimmed = p.trim_end_matches('/');
-            if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() }
+            if trimmed.is_empty() {
+                "/".to_owned()
+            } else {
+                trimmed.to_owned()
+            }
         }
         Some(p) => {
-            problems.push(Problem::new(key("path_prefix"), format!("`{p}` is not a clean absolute path"), "start with / and use no . or .. segments, %, ? or #, e.g. /v1"));
+            problems.push(Problem::new(
+                key("path_prefix"),
+                format!("`{p}` is not a clean absolute path"),
+                "start with / and use no . or .. segments, %, ? or #, e.g. /v1",
+            ));
             String::new()
         }
         None => {
-            problems.push(Problem::new(key("path_prefix"), "missing", "set the path prefix the route serves, e.g. \"/v1\""));
+            problems.push(Problem::new(
+                key("path_prefix"),
+                "missing",
+                "set the path prefix the route serves, e.g. \"/v1\"",
+            ));
             String::new()
         }
     };
     let methods = match raw.methods {
         Some(m) if !m.is_empty() => m
             .iter()
-            .filter_map(|m| match Method::from_bytes(m.to_ascii_uppercase().as_bytes()) {
-                Ok(method) if method != Method::CONNECT && method != Method::TRACE => Some(method),
-                _ => {
-                    problems.push(Problem::new(key("methods"), format!("`{m}` is not an allowed method"), "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS"));
-                    None
-                }
-            })
+            .filter_map(
+                |m| match Method::from_bytes(m.to_ascii_uppercase().as_bytes()) {
+                    Ok(method) if method != Method::CONNECT && method != Method::TRACE => {
+                        Some(method)
+                    }
+                    _ => {
+                        problems.push(Problem::new(
+                            key("methods"),
+                            format!("`{m}` is not an allowed method"),
+                            "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+                        ));
+                        None
+                    }
+                },
+            )
             .collect(),
         _ => {
-            problems.push(Problem::new(key("methods"), "missing or empty", "list the methods the route accepts, e.g. methods = [\"POST\"]"));
+            problems.push(Problem::new(
+                key("methods"),
+                "missing or empty",
+                "list the methods the route accepts, e.g. methods = [\"POST\"]",
+            ));
             Vec::new()
         }
     };
@@ -883,12 +1026,20 @@ fn validate_route(i: usize, raw: raw::RawRoute, providers: &[Provider], problems
         Some(p) => match providers.iter().position(|x| x.name == p) {
             Some(idx) => Some(idx),
             None => {
-                problems.push(Problem::new(key("provider"), format!("no provider named `{p}`"), format!("define [providers.{p}] with a base_url, or fix the name")));
+                problems.push(Problem::new(
+                    key("provider"),
+                    format!("no provider named `{p}`"),
+                    format!("define [providers.{p}] with a base_url, or fix the name"),
+                ));
                 None
             }
         },
         None => {
-            problems.push(Problem::new(key("provider"), "missing", "name the provider this route forwards to"));
+            problems.push(Problem::new(
+                key("provider"),
+                "missing",
+                "name the provider this route forwards to",
+            ));
             None
         }
     };
@@ -896,7 +1047,11 @@ fn validate_route(i: usize, raw: raw::RawRoute, providers: &[Provider], problems
     let allowed_roles = raw.allowed_roles.unwrap_or_default();
     for r in &allowed_roles {
         if !valid_role(r) {
-            problems.push(Problem::new(key("allowed_roles"), format!("`{r}` is not a valid role name"), "use lowercase letters, digits, -, _ and :"));
+            problems.push(Problem::new(
+                key("allowed_roles"),
+                format!("`{r}` is not a valid role name"),
+                "use lowercase letters, digits, -, _ and :",
+            ));
         }
     }
     if problems.len() > before {
@@ -908,7 +1063,9 @@ fn validate_route(i: usize, raw: raw::RawRoute, providers: &[Provider], problems
         methods,
         provider: provider?,
         max_body_bytes,
-        requirement: Requirement { any_of_roles: allowed_roles },
+        requirement: Requirement {
+            any_of_roles: allowed_roles,
+        },
     })
 }
 
@@ -916,7 +1073,9 @@ fn validate_route(i: usize, raw: raw::RawRoute, providers: &[Provider], problems
 pub fn valid_role(r: &str) -> bool {
     !r.is_empty()
         && r.len() <= 64
-        && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':'))
+        && r.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
+        })
 }
 
 fn check_route_overlaps(routes: &[Route], problems: &mut Vec<Problem>) {
@@ -925,7 +1084,10 @@ fn check_route_overlaps(routes: &[Route], problems: &mut Vec<Problem>) {
             if a.path_prefix == b.path_prefix && a.methods.iter().any(|m| b.methods.contains(m)) {
                 problems.push(Problem::new(
                     format!("routes.{}", b.name),
-                    format!("serves the same path prefix and a method of route `{}`", a.name),
+                    format!(
+                        "serves the same path prefix and a method of route `{}`",
+                        a.name
+                    ),
                     "give each (path_prefix, method) pair to one route",
                 ));
             }

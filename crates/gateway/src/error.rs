@@ -160,22 +160,35 @@ pub fn error_body(code: &str, message: &str, request_id: &str) -> Bytes {
 
 /// The edge: one error, one response.
 pub fn into_response(err: &GatewayError, request_id: &str) -> Response<Body> {
-    let mut resp = Response::new(full(error_body(err.code(), err.public_message(), request_id)));
+    let mut resp = Response::new(full(error_body(
+        err.code(),
+        err.public_message(),
+        request_id,
+    )));
     *resp.status_mut() = err.status();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     match err {
         GatewayError::Unauthenticated(_) => {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         GatewayError::MethodNotAllowed(methods) => {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
             if let Ok(v) = HeaderValue::from_str(&allow) {
                 h.insert(header::ALLOW, v);
             }
         }
-        GatewayError::HeadersTooLarge | GatewayError::PayloadTooLarge { .. } | GatewayError::RequestBodyTimeout => {
+        GatewayError::HeadersTooLarge
+        | GatewayError::PayloadTooLarge { .. }
+        | GatewayError::RequestBodyTimeout => {
             // The rest of the request may still be in flight; don't reuse the connection.
             h.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
@@ -215,6 +228,9 @@ mod tests {
         let e = GatewayError::UpstreamConnect("10.0.0.7:443 connection refused sk-secret".into());
         let body = error_body(e.code(), e.public_message(), "rid");
         let text = std::str::from_utf8(&body).unwrap();
-        assert!(!text.contains("10.0.0.7") && !text.contains("sk-secret"), "{text}");
+        assert!(
+            !text.contains("10.0.0.7") && !text.contains("sk-secret"),
+            "{text}"
+        );
     }
 }

@@ -229,26 +229,59 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
 
     #[test]
     fn credential_extraction() {
-        assert_eq!(presented_credential(&headers(&[("authorization", "Bearer k1")])), Ok("k1"));
-        assert_eq!(presented_credential(&headers(&[("authorization", "bearer k1")])), Ok("k1"));
-        assert_eq!(presented_credential(&headers(&[("x-api-key", "k2")])), Ok("k2"));
-        assert_eq!(presented_credential(&headers(&[("authorization", "Bearer k"), ("x-api-key", "k")])), Ok("k"));
-        assert_eq!(presented_credential(&headers(&[])), Err(AuthFailure::Missing));
-        assert_eq!(presented_credential(&headers(&[("authorization", "Basic abc")])), Err(AuthFailure::Malformed));
-        assert_eq!(presented_credential(&headers(&[("authorization", "Bearer")])), Err(AuthFailure::Malformed));
         assert_eq!(
-            presented_credential(&headers(&[("authorization", "Bearer a"), ("x-api-key", "b")])),
+            presented_credential(&headers(&[("authorization", "Bearer k1")])),
+            Ok("k1")
+        );
+        assert_eq!(
+            presented_credential(&headers(&[("authorization", "bearer k1")])),
+            Ok("k1")
+        );
+        assert_eq!(
+            presented_credential(&headers(&[("x-api-key", "k2")])),
+            Ok("k2")
+        );
+        assert_eq!(
+            presented_credential(&headers(&[
+                ("authorization", "Bearer k"),
+                ("x-api-key", "k")
+            ])),
+            Ok("k")
+        );
+        assert_eq!(
+            presented_credential(&headers(&[])),
+            Err(AuthFailure::Missing)
+        );
+        assert_eq!(
+            presented_credential(&headers(&[("authorization", "Basic abc")])),
+            Err(AuthFailure::Malformed)
+        );
+        assert_eq!(
+            presented_credential(&headers(&[("authorization", "Bearer")])),
+            Err(AuthFailure::Malformed)
+        );
+        assert_eq!(
+            presented_credential(&headers(&[
+                ("authorization", "Bearer a"),
+                ("x-api-key", "b")
+            ])),
             Err(AuthFailure::Ambiguous)
         );
         assert_eq!(
-            presented_credential(&headers(&[("authorization", "Bearer a"), ("authorization", "Bearer b")])),
+            presented_credential(&headers(&[
+                ("authorization", "Bearer a"),
+                ("authorization", "Bearer b")
+            ])),
             Err(AuthFailure::Ambiguous)
         );
     }

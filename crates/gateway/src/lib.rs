@@ -83,7 +83,13 @@ pub fn key_hasher(config: &Config) -> Result<KeyHasher, Problems> {
         .hmac_secret
         .resolve("keys.hmac_secret")
         .map_err(|p| Problems(vec![p]))?;
-    KeyHasher::new(&secret).map_err(|e| Problems(vec![Problem::new("keys.hmac_secret", e.to_string(), "use at least 32 characters")]))
+    KeyHasher::new(&secret).map_err(|e| {
+        Problems(vec![Problem::new(
+            "keys.hmac_secret",
+            e.to_string(),
+            "use at least 32 characters",
+        )])
+    })
 }
 
 /// Everything `start` needs from outside the config file, loaded and judged:
@@ -176,7 +182,9 @@ impl Running {
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { what, addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { what, addr, source })
 }
 
 /// Binds the listeners and starts serving.
@@ -185,17 +193,31 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
     let keys = Arc::new(keys::KeyService::new(Arc::clone(&store), prepared.hasher));
     let upstreams = proxy::Upstreams::new(config, &prepared.credentials, prepared.client_tls)
         .map_err(|p| Problems(vec![p]))?;
-    let metrics = Arc::new(metrics::Metrics::new(config.routes.iter().map(|r| r.name.as_str())));
-    let gateway = Arc::new(pipeline::Gateway::new(config, Arc::clone(&keys), upstreams, Arc::clone(&metrics)));
-    let admin = Arc::new(admin::AdminHandler {
-        metrics,
-        store,
-    });
+    let metrics = Arc::new(metrics::Metrics::new(
+        config.routes.iter().map(|r| r.name.as_str()),
+    ));
+    let gateway = Arc::new(pipeline::Gateway::new(
+        config,
+        Arc::clone(&keys),
+        upstreams,
+        Arc::clone(&metrics),
+    ));
+    let admin = Arc::new(admin::AdminHandler { metrics, store });
 
     let traffic = bind("traffic", config.server.listen).await?;
     let admin_listener = bind("admin", config.admin.listen).await?;
-    let addr = traffic.local_addr().map_err(|source| StartError::Bind { what: "traffic", addr: config.server.listen, source })?;
-    let admin_addr = admin_listener.local_addr().map_err(|source| StartError::Bind { what: "admin", addr: config.admin.listen, source })?;
+    let addr = traffic.local_addr().map_err(|source| StartError::Bind {
+        what: "traffic",
+        addr: config.server.listen,
+        source,
+    })?;
+    let admin_addr = admin_listener
+        .local_addr()
+        .map_err(|source| StartError::Bind {
+            what: "admin",
+            addr: config.admin.listen,
+            source,
+        })?;
 
     let (shutdown, rx) = watch::channel(false);
     let limits = server::ConnLimits {
@@ -204,13 +226,31 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         max_header_bytes: config.server.max_header_bytes,
         max_headers: config.server.max_headers,
     };
-    let admin_limits = server::ConnLimits { max_connections: 64, ..limits.clone() };
+    let admin_limits = server::ConnLimits {
+        max_connections: 64,
+        ..limits.clone()
+    };
     let acceptor = prepared.server_tls.map(tokio_rustls::TlsAcceptor::from);
     let mut tasks = vec![
-        tokio::spawn(server::serve(traffic, acceptor, limits, gateway, rx.clone())),
-        tokio::spawn(server::serve(admin_listener, None, admin_limits, admin, rx.clone())),
+        tokio::spawn(server::serve(
+            traffic,
+            acceptor,
+            limits,
+            gateway,
+            rx.clone(),
+        )),
+        tokio::spawn(server::serve(
+            admin_listener,
+            None,
+            admin_limits,
+            admin,
+            rx.clone(),
+        )),
     ];
-    tasks.push(tokio::spawn(flush_last_used_periodically(Arc::clone(&keys), rx)));
+    tasks.push(tokio::spawn(flush_last_used_periodically(
+        Arc::clone(&keys),
+        rx,
+    )));
     tracing::info!(
         listen = %addr,
         admin = %admin_addr,
@@ -218,10 +258,19 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         routes = config.routes.len(),
         "gateway started"
     );
-    Ok(Running { addr, admin_addr, keys, shutdown, tasks })
+    Ok(Running {
+        addr,
+        admin_addr,
+        keys,
+        shutdown,
+        tasks,
+    })
 }
 
-async fn flush_last_used_periodically(keys: Arc<keys::KeyService>, mut shutdown: watch::Receiver<bool>) {
+async fn flush_last_used_periodically(
+    keys: Arc<keys::KeyService>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(LAST_USED_FLUSH_INTERVAL);
     loop {
         tokio::select! {
@@ -236,7 +285,11 @@ async fn flush_last_used_periodically(keys: Arc<keys::KeyService>, mut shutdown:
 }
 
 /// Serves the mock upstream on `listener` until `shutdown` turns true.
-pub async fn serve_mock_upstream(listener: TcpListener, mock: mock_upstream::MockUpstream, shutdown: watch::Receiver<bool>) {
+pub async fn serve_mock_upstream(
+    listener: TcpListener,
+    mock: mock_upstream::MockUpstream,
+    shutdown: watch::Receiver<bool>,
+) {
     let limits = server::ConnLimits {
         max_connections: 1024,
         header_read_timeout: Duration::from_secs(10),

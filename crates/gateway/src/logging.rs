@@ -34,7 +34,10 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // Amanah API keys: keep the public id, drop the secret.
         rule(r"amk_([0-9a-f]{8})_[0-9A-Za-z]+", "amk_${1}_***REDACTED***"),
         // Bearer tokens of any kind.
-        rule(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]+", "${1} ***REDACTED***"),
+        rule(
+            r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]+",
+            "${1} ***REDACTED***",
+        ),
         // OpenAI/Anthropic-style provider keys.
         rule(r"\bsk-[A-Za-z0-9_\-]{8,}", "sk-***REDACTED***"),
         // password=..., "secret": "...", token: ...
@@ -78,7 +81,9 @@ pub struct RedactingLine<W: Write> {
 
 impl<W: Write> std::fmt::Debug for RedactingLine<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedactingLine").field("len", &self.buf.len()).finish()
+        f.debug_struct("RedactingLine")
+            .field("len", &self.buf.len())
+            .finish()
     }
 }
 
@@ -122,7 +127,10 @@ impl MemorySink {
 
 impl Write for MemorySink {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(b);
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .extend_from_slice(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -147,7 +155,10 @@ pub fn access_writer(cfg: &AccessLog) -> io::Result<Option<BoxMakeWriter>> {
         AccessLog::Stdout => Some(BoxMakeWriter::new(io::stdout)),
         AccessLog::Stderr => Some(BoxMakeWriter::new(io::stderr)),
         AccessLog::File(path) => {
-            let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
             let file = Arc::new(Mutex::new(file));
             Some(BoxMakeWriter::new(move || SharedFile(Arc::clone(&file))))
         }
@@ -158,10 +169,16 @@ struct SharedFile(Arc<Mutex<std::fs::File>>);
 
 impl Write for SharedFile {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().map_err(|_| io::Error::other("poisoned"))?.write(b)
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .write(b)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.0.lock().map_err(|_| io::Error::other("poisoned"))?.flush()
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .flush()
     }
 }
 
@@ -204,7 +221,9 @@ pub fn subscriber(
         }
         .with_filter(only_access)
     });
-    tracing_subscriber::registry().with(main_layer).with(access_layer)
+    tracing_subscriber::registry()
+        .with(main_layer)
+        .with(access_layer)
 }
 
 /// Installs the process-wide subscriber: main log to stderr.
@@ -221,19 +240,44 @@ mod tests {
     #[test]
     fn masks_each_kind_of_secret() {
         let cases = [
-            ("Authorization: Bearer eyJhbGciOi.payload.sig", "Bearer ***REDACTED***"),
-            ("key=amk_1a2b3c4d_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", "amk_1a2b3c4d_***REDACTED***"),
-            ("upstream said sk-proj-abcdefghijklmnop1234", "sk-***REDACTED***"),
+            (
+                "Authorization: Bearer eyJhbGciOi.payload.sig",
+                "Bearer ***REDACTED***",
+            ),
+            (
+                "key=amk_1a2b3c4d_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",
+                "amk_1a2b3c4d_***REDACTED***",
+            ),
+            (
+                "upstream said sk-proj-abcdefghijklmnop1234",
+                "sk-***REDACTED***",
+            ),
             ("sk-ant-api03-abcdefghijkl", "sk-***REDACTED***"),
             ("password=hunter2hunter2", "password=***REDACTED***"),
-            (r#"{"password":"hunter2"}"#, r#"{"password":"***REDACTED***"}"#),
-            (r#"{"msg":"x","token": "abc123"}"#, r#""token": "***REDACTED***""#),
-            (r#"{"fields":"{\"api_key\":\"abc\"}"}"#, r#"\"api_key\":\"***REDACTED***"#),
+            (
+                r#"{"password":"hunter2"}"#,
+                r#"{"password":"***REDACTED***"}"#,
+            ),
+            (
+                r#"{"msg":"x","token": "abc123"}"#,
+                r#""token": "***REDACTED***""#,
+            ),
+            (
+                r#"{"fields":"{\"api_key\":\"abc\"}"}"#,
+                r#"\"api_key\":\"***REDACTED***"#,
+            ),
         ];
         for (input, want) in cases {
             let got = redact(input);
             assert!(got.contains(want), "{input:?} → {got:?}");
-            for secret in ["eyJhbGciOi", "AbCdEfGh", "abcdefghijklmnop1234", "hunter2", "abc123", "api03"] {
+            for secret in [
+                "eyJhbGciOi",
+                "AbCdEfGh",
+                "abcdefghijklmnop1234",
+                "hunter2",
+                "abc123",
+                "api03",
+            ] {
                 assert!(!got.contains(secret), "{input:?} → {got:?}");
             }
         }
@@ -241,7 +285,11 @@ mod tests {
 
     #[test]
     fn leaves_ordinary_text_alone() {
-        for s in ["GET /v1/models 200", "route.name=chat http.status=401", "tokens used: 12"] {
+        for s in [
+            "GET /v1/models 200",
+            "route.name=chat http.status=401",
+            "tokens used: 12",
+        ] {
             assert!(matches!(redact(s), Cow::Borrowed(_)), "{s}");
         }
     }
@@ -255,14 +303,27 @@ mod tests {
             level: tracing::Level::INFO,
             access_log: AccessLog::Stdout,
         };
-        let sub = subscriber(&cfg, BoxMakeWriter::new(main.clone()), Some(BoxMakeWriter::new(access.clone())));
+        let sub = subscriber(
+            &cfg,
+            BoxMakeWriter::new(main.clone()),
+            Some(BoxMakeWriter::new(access.clone())),
+        );
         tracing::subscriber::with_default(sub, || {
-            tracing::info!(header = "Bearer amk_1a2b3c4d_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", "got sk-live-0123456789abcdef");
+            tracing::info!(
+                header = "Bearer amk_1a2b3c4d_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",
+                "got sk-live-0123456789abcdef"
+            );
             tracing::event!(target: ACCESS_TARGET, tracing::Level::INFO, route.name = "chat", http.status = 200u16, "access");
         });
         let m = main.contents();
-        assert!(!m.contains("AbCdEfGh") && !m.contains("0123456789abcdef"), "{m}");
-        assert!(!m.contains("route.name"), "access events stay out of the main log: {m}");
+        assert!(
+            !m.contains("AbCdEfGh") && !m.contains("0123456789abcdef"),
+            "{m}"
+        );
+        assert!(
+            !m.contains("route.name"),
+            "access events stay out of the main log: {m}"
+        );
         let a = access.contents();
         assert!(a.contains("\"route.name\":\"chat\""), "{a}");
     }

@@ -66,7 +66,8 @@ impl std::fmt::Debug for Metrics {
 
 impl Metrics {
     pub fn new<'a>(route_names: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut routes: Vec<RouteMetrics> = route_names.into_iter().map(RouteMetrics::new).collect();
+        let mut routes: Vec<RouteMetrics> =
+            route_names.into_iter().map(RouteMetrics::new).collect();
         routes.push(RouteMetrics::new("none"));
         Self { routes }
     }
@@ -106,7 +107,12 @@ impl Metrics {
             for (i, c) in m.by_status.iter().enumerate() {
                 let n = c.load(Ordering::Relaxed);
                 if n > 0 {
-                    let _ = writeln!(out, "amanah_requests_total{{route=\"{}\",status=\"{}\"}} {n}", m.name, i + usize::from(STATUS_MIN));
+                    let _ = writeln!(
+                        out,
+                        "amanah_requests_total{{route=\"{}\",status=\"{}\"}} {n}",
+                        m.name,
+                        i + usize::from(STATUS_MIN)
+                    );
                 }
             }
         }
@@ -122,17 +128,36 @@ impl Metrics {
                 cumulative += c.load(Ordering::Relaxed);
                 let _ = writeln!(out, "amanah_request_duration_seconds_bucket{{route=\"{}\",le=\"{b}\"}} {cumulative}", m.name);
             }
-            let _ = writeln!(out, "amanah_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {count}", m.name);
+            let _ = writeln!(
+                out,
+                "amanah_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {count}",
+                m.name
+            );
             let sum = m.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "amanah_request_duration_seconds_sum{{route=\"{}\"}} {sum}", m.name);
-            let _ = writeln!(out, "amanah_request_duration_seconds_count{{route=\"{}\"}} {count}", m.name);
+            let _ = writeln!(
+                out,
+                "amanah_request_duration_seconds_sum{{route=\"{}\"}} {sum}",
+                m.name
+            );
+            let _ = writeln!(
+                out,
+                "amanah_request_duration_seconds_count{{route=\"{}\"}} {count}",
+                m.name
+            );
         }
-        out.push_str("# HELP amanah_upstream_errors_total Failed upstream calls, by route and kind.\n");
+        out.push_str(
+            "# HELP amanah_upstream_errors_total Failed upstream calls, by route and kind.\n",
+        );
         out.push_str("# TYPE amanah_upstream_errors_total counter\n");
         for m in &self.routes {
             for kind in UpstreamFailure::ALL {
                 let n = m.upstream_failures[kind as usize].load(Ordering::Relaxed);
-                let _ = writeln!(out, "amanah_upstream_errors_total{{route=\"{}\",kind=\"{}\"}} {n}", m.name, kind.as_str());
+                let _ = writeln!(
+                    out,
+                    "amanah_upstream_errors_total{{route=\"{}\",kind=\"{}\"}} {n}",
+                    m.name,
+                    kind.as_str()
+                );
             }
         }
         out
@@ -151,10 +176,17 @@ mod tests {
         m.record(None, 404, Duration::from_micros(100));
         m.upstream_failure(Some(0), UpstreamFailure::Timeout);
         let text = m.render();
-        assert!(text.contains("amanah_requests_total{route=\"chat\",status=\"200\"} 2"), "{text}");
+        assert!(
+            text.contains("amanah_requests_total{route=\"chat\",status=\"200\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("amanah_requests_total{route=\"none\",status=\"404\"} 1"));
-        assert!(text.contains("amanah_request_duration_seconds_bucket{route=\"chat\",le=\"0.005\"} 1"));
-        assert!(text.contains("amanah_request_duration_seconds_bucket{route=\"chat\",le=\"+Inf\"} 2"));
+        assert!(
+            text.contains("amanah_request_duration_seconds_bucket{route=\"chat\",le=\"0.005\"} 1")
+        );
+        assert!(
+            text.contains("amanah_request_duration_seconds_bucket{route=\"chat\",le=\"+Inf\"} 2")
+        );
         assert!(text.contains("amanah_upstream_errors_total{route=\"chat\",kind=\"timeout\"} 1"));
     }
 }

@@ -37,12 +37,18 @@ impl Default for MockUpstream {
 fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
     let mut r = Response::new(full(v.to_string()));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
 fn openai_error(status: StatusCode, message: &str) -> Response<Body> {
-    json_response(status, &json!({"error": {"message": message, "type": "invalid_request_error"}}))
+    json_response(
+        status,
+        &json!({"error": {"message": message, "type": "invalid_request_error"}}),
+    )
 }
 
 /// The text of one message's `content`: a string, or the text parts of an
@@ -69,7 +75,10 @@ pub fn echo(request: &Value) -> String {
         .iter()
         .map(|m| {
             let role = m.get("role").and_then(Value::as_str).unwrap_or("?");
-            format!("{role}: {}", content_text(m.get("content").unwrap_or(&Value::Null)))
+            format!(
+                "{role}: {}",
+                content_text(m.get("content").unwrap_or(&Value::Null))
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -81,7 +90,10 @@ fn words(s: &str) -> u64 {
 
 impl MockUpstream {
     async fn chat(&self, req: Request<Incoming>) -> Response<Body> {
-        let bytes = match Limited::new(req.into_body(), MAX_REQUEST_BYTES).collect().await {
+        let bytes = match Limited::new(req.into_body(), MAX_REQUEST_BYTES)
+            .collect()
+            .await
+        {
             Ok(b) => b.to_bytes(),
             Err(_) => return openai_error(StatusCode::PAYLOAD_TOO_LARGE, "request too large"),
         };
@@ -93,7 +105,11 @@ impl MockUpstream {
             return openai_error(StatusCode::BAD_REQUEST, "`messages` must be an array");
         }
         let answer = echo(&request);
-        let model = request.get("model").and_then(Value::as_str).unwrap_or(MODEL).to_owned();
+        let model = request
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(MODEL)
+            .to_owned();
         let id = format!("chatcmpl-{}", amanah_crypto::random::hex(24));
         if request.get("stream").and_then(Value::as_bool) == Some(true) {
             return self.stream(id, model, answer);
@@ -132,7 +148,14 @@ impl MockUpstream {
                 });
                 Bytes::from(format!("data: {v}\n\n"))
             };
-            if tx.send(chunk(json!({"role": "assistant", "content": ""}), Value::Null)).await.is_err() {
+            if tx
+                .send(chunk(
+                    json!({"role": "assistant", "content": ""}),
+                    Value::Null,
+                ))
+                .await
+                .is_err()
+            {
                 return;
             }
             // Split after whitespace so the pieces concatenate to the answer.
@@ -146,7 +169,11 @@ impl MockUpstream {
                 let (piece, tail) = rest.split_at(cut);
                 rest = tail;
                 tokio::time::sleep(delay).await;
-                if tx.send(chunk(json!({"content": piece}), Value::Null)).await.is_err() {
+                if tx
+                    .send(chunk(json!({"content": piece}), Value::Null))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -155,7 +182,10 @@ impl MockUpstream {
         });
         let mut r = Response::new(ChannelBody(rx).boxed());
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         r
     }

@@ -52,7 +52,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(config: &Config, keys: Arc<KeyService>, upstreams: Upstreams, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        config: &Config,
+        keys: Arc<KeyService>,
+        upstreams: Upstreams,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let mut methods: Vec<&str> = config
             .routes
             .iter()
@@ -66,7 +71,11 @@ impl Gateway {
             upstreams,
             cors: CorsPolicy::new(&config.cors),
             metrics,
-            hsts: config.server.tls.as_ref().map(|t| protect::hsts_value(t.hsts_max_age_secs)),
+            hsts: config
+                .server
+                .tls
+                .as_ref()
+                .map(|t| protect::hsts_value(t.hsts_max_age_secs)),
             limits: RequestLimits {
                 max_header_bytes: config.server.max_header_bytes,
                 max_headers: config.server.max_headers,
@@ -79,7 +88,12 @@ impl Gateway {
 
     /// The stages, in order. Every early return is a typed error that
     /// [`Handler::handle`] turns into a response.
-    async fn run(&self, req: Request<Incoming>, request_id: &HeaderValue, trace: &mut Trace) -> Result<Response<Body>, GatewayError> {
+    async fn run(
+        &self,
+        req: Request<Incoming>,
+        request_id: &HeaderValue,
+        trace: &mut Trace,
+    ) -> Result<Response<Body>, GatewayError> {
         // 1. Header limits: the cheapest check, before any stage reads a header.
         check_header_limits(req.headers(), self.limits)?;
 
@@ -111,7 +125,9 @@ impl Gateway {
         // 7. Body limit: a declared length over the limit is refused before a
         //    byte is read; a streamed body is counted as it passes (413).
         if declared_length(permit.get().headers())?.is_some_and(|n| n > route.max_body_bytes) {
-            return Err(GatewayError::PayloadTooLarge { limit: route.max_body_bytes });
+            return Err(GatewayError::PayloadTooLarge {
+                limit: route.max_body_bytes,
+            });
         }
         let idle = self.limits.body_idle_timeout;
         let permit = permit.map(|req| {
@@ -145,7 +161,9 @@ impl Gateway {
             }
             Origin::Internal => tracing::error!(request.id = rid, error = %err, "request failed"),
             Origin::Client => match err {
-                GatewayError::Unauthenticated(_) => tracing::info!(request.id = rid, error = %err, "request refused"),
+                GatewayError::Unauthenticated(_) => {
+                    tracing::info!(request.id = rid, error = %err, "request refused")
+                }
                 _ => tracing::debug!(request.id = rid, error = %err, "request refused"),
             },
         }
@@ -200,7 +218,10 @@ fn check_header_limits(headers: &HeaderMap, limits: RequestLimits) -> Result<(),
         return Err(GatewayError::HeadersTooLarge);
     }
     // Name, ": ", value, CRLF: the size the head took on the wire in HTTP/1.1.
-    let bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
     if bytes > limits.max_header_bytes {
         return Err(GatewayError::HeadersTooLarge);
     }

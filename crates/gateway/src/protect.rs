@@ -18,11 +18,20 @@ const CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; 
 /// listener terminates TLS: HSTS over plain HTTP is ignored by browsers and
 /// misleading to operators.
 pub fn secure_headers(headers: &mut HeaderMap, hsts_max_age: Option<&HeaderValue>) {
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
     }
     if let Some(v) = hsts_max_age {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, v.clone());
@@ -49,7 +58,12 @@ impl CorsPolicy {
     pub fn new(cfg: &Cors) -> Self {
         Self {
             any_origin: cfg.allowed_origins.iter().any(|o| o == "*") && !cfg.allow_credentials,
-            origins: cfg.allowed_origins.iter().filter(|o| *o != "*").cloned().collect(),
+            origins: cfg
+                .allowed_origins
+                .iter()
+                .filter(|o| *o != "*")
+                .cloned()
+                .collect(),
             credentials: cfg.allow_credentials,
             allow_headers: HeaderValue::from_str(&cfg.allowed_headers.join(", "))
                 .unwrap_or_else(|_| HeaderValue::from_static("content-type")),
@@ -58,14 +72,24 @@ impl CorsPolicy {
     }
 
     fn allows(&self, origin: &HeaderValue) -> bool {
-        self.any_origin || self.origins.iter().any(|o| o.as_bytes() == origin.as_bytes())
+        self.any_origin
+            || self
+                .origins
+                .iter()
+                .any(|o| o.as_bytes() == origin.as_bytes())
     }
 
     /// Answers a preflight (`OPTIONS` with `Access-Control-Request-Method`).
     /// `None` when the request is not a preflight.
-    pub fn preflight<B>(&self, req: &Request<B>, methods: &HeaderValue) -> Option<Result<Response<Body>, GatewayError>> {
+    pub fn preflight<B>(
+        &self,
+        req: &Request<B>,
+        methods: &HeaderValue,
+    ) -> Option<Result<Response<Body>, GatewayError>> {
         if req.method() != Method::OPTIONS
-            || !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+            || !req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
         {
             return None;
         }
@@ -78,7 +102,10 @@ impl CorsPolicy {
         let h = resp.headers_mut();
         self.decorate_for(origin, h);
         h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods.clone());
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, self.allow_headers.clone());
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            self.allow_headers.clone(),
+        );
         h.insert(header::ACCESS_CONTROL_MAX_AGE, self.max_age.clone());
         Some(Ok(resp))
     }
@@ -97,7 +124,10 @@ impl CorsPolicy {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
         h.append(header::VARY, HeaderValue::from_static("Origin"));
         if self.credentials {
-            h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
         }
         h.insert(
             HeaderName::from_static("access-control-expose-headers"),
@@ -133,21 +163,44 @@ mod tests {
     fn allowed_origin_gets_its_exact_origin_back() {
         let p = policy(&["https://app.example.com"], true);
         let methods = HeaderValue::from_static("POST");
-        let resp = p.preflight(&preflight("https://app.example.com"), &methods).unwrap().unwrap();
+        let resp = p
+            .preflight(&preflight("https://app.example.com"), &methods)
+            .unwrap()
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-        assert_eq!(resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://app.example.com");
-        assert_eq!(resp.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        assert_eq!(
+            resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://app.example.com"
+        );
+        assert_eq!(
+            resp.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS],
+            "true"
+        );
     }
 
     #[test]
     fn other_origins_are_refused() {
         let p = policy(&["https://app.example.com"], false);
         let methods = HeaderValue::from_static("POST");
-        for o in ["https://evil.example.com", "https://app.example.com.evil.com", "null", "http://app.example.com"] {
-            assert!(matches!(p.preflight(&preflight(o), &methods), Some(Err(GatewayError::CorsRejected))), "{o}");
+        for o in [
+            "https://evil.example.com",
+            "https://app.example.com.evil.com",
+            "null",
+            "http://app.example.com",
+        ] {
+            assert!(
+                matches!(
+                    p.preflight(&preflight(o), &methods),
+                    Some(Err(GatewayError::CorsRejected))
+                ),
+                "{o}"
+            );
         }
         let mut h = HeaderMap::new();
-        p.decorate(Some(&HeaderValue::from_static("https://evil.example.com")), &mut h);
+        p.decorate(
+            Some(&HeaderValue::from_static("https://evil.example.com")),
+            &mut h,
+        );
         assert!(h.is_empty());
     }
 
@@ -156,7 +209,10 @@ mod tests {
         // Config validation refuses this; the policy also refuses to honour it.
         let p = policy(&["*"], true);
         let mut h = HeaderMap::new();
-        p.decorate(Some(&HeaderValue::from_static("https://evil.example.com")), &mut h);
+        p.decorate(
+            Some(&HeaderValue::from_static("https://evil.example.com")),
+            &mut h,
+        );
         assert!(h.is_empty());
     }
 
@@ -167,7 +223,13 @@ mod tests {
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
         assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
-        assert_eq!(h[header::STRICT_TRANSPORT_SECURITY], "max-age=10; includeSubDomains");
-        assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("default-src 'none'"));
+        assert_eq!(
+            h[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=10; includeSubDomains"
+        );
+        assert!(h[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
     }
 }

@@ -93,7 +93,9 @@ pub struct Upstreams {
 
 impl std::fmt::Debug for Upstreams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstreams").field("providers", &self.providers.len()).finish()
+        f.debug_struct("Upstreams")
+            .field("providers", &self.providers.len())
+            .finish()
     }
 }
 
@@ -107,7 +109,11 @@ pub fn client_tls(config: &Config) -> Result<rustls::ClientConfig, Problem> {
     }
     if let Some(path) = &config.upstream.extra_ca_file {
         let bad = |msg: String| {
-            Problem::new("upstream.extra_ca_file", msg, "point it at a PEM file of CA certificates")
+            Problem::new(
+                "upstream.extra_ca_file",
+                msg,
+                "point it at a PEM file of CA certificates",
+            )
         };
         let certs = CertificateDer::pem_file_iter(path)
             .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?
@@ -134,21 +140,33 @@ pub fn client_tls(config: &Config) -> Result<rustls::ClientConfig, Problem> {
 /// The header value to inject: `Bearer <secret>` for `Authorization`, the
 /// raw secret for any other header. Marked sensitive so HTTP/2 never
 /// indexes it and debug output hides it.
-fn credential_value(header: &HeaderName, secret: &SecretString, key: &str) -> Result<HeaderValue, Problem> {
+fn credential_value(
+    header: &HeaderName,
+    secret: &SecretString,
+    key: &str,
+) -> Result<HeaderValue, Problem> {
     let text = if header == header::AUTHORIZATION {
         format!("Bearer {}", secret.expose())
     } else {
         secret.expose().to_owned()
     };
     let mut v = HeaderValue::from_str(&text).map_err(|_| {
-        Problem::new(key, "the credential contains characters not allowed in a header", "check the secret's content")
+        Problem::new(
+            key,
+            "the credential contains characters not allowed in a header",
+            "check the secret's content",
+        )
     })?;
     v.set_sensitive(true);
     Ok(v)
 }
 
 impl Upstreams {
-    pub fn new(config: &Config, credentials: &[Option<SecretString>], tls: rustls::ClientConfig) -> Result<Self, Problem> {
+    pub fn new(
+        config: &Config,
+        credentials: &[Option<SecretString>],
+        tls: rustls::ClientConfig,
+    ) -> Result<Self, Problem> {
         let providers = config
             .providers
             .iter()
@@ -156,7 +174,13 @@ impl Upstreams {
             .map(|(p, secret)| {
                 let credential = secret
                     .as_ref()
-                    .map(|s| credential_value(&p.credential_header, s, &format!("providers.{}.credential", p.name)))
+                    .map(|s| {
+                        credential_value(
+                            &p.credential_header,
+                            s,
+                            &format!("providers.{}.credential", p.name),
+                        )
+                    })
                     .transpose()?;
                 Ok(ProviderClient {
                     client: build_client(config, p, tls.clone()),
@@ -173,7 +197,10 @@ impl Upstreams {
 
     /// Sends the permitted request upstream and streams the answer back.
     /// Accepts only a [`Permitted`] request: there is no other way in.
-    pub async fn forward(&self, permit: Permitted<ForwardRequest>) -> Result<Response<Body>, GatewayError> {
+    pub async fn forward(
+        &self,
+        permit: Permitted<ForwardRequest>,
+    ) -> Result<Response<Body>, GatewayError> {
         let (fwd, _principal) = permit.into_parts();
         let p = &self.providers[fwd.provider];
         let uri = upstream_uri(&p.base, &fwd.remainder, fwd.parts.uri.query())?;
@@ -247,7 +274,8 @@ fn upstream_uri(base: &Uri, remainder: &str, query: Option<&str>) -> Result<Uri,
         path.parse()
             .map_err(|_| GatewayError::BadRequest("the request path cannot be forwarded"))?,
     );
-    Uri::from_parts(parts).map_err(|_| GatewayError::BadRequest("the request path cannot be forwarded"))
+    Uri::from_parts(parts)
+        .map_err(|_| GatewayError::BadRequest("the request path cannot be forwarded"))
 }
 
 /// Maps a client error to the gateway's error, reading typed causes rather
@@ -296,13 +324,22 @@ mod tests {
     #[test]
     fn hop_by_hop_headers_and_those_named_by_connection_are_dropped() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("close, x-secret-hop"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-secret-hop"),
+        );
         h.insert("x-secret-hop", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
         h.insert(header::TE, HeaderValue::from_static("trailers"));
         h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1, "{h:?}");
         assert!(h.contains_key(header::CONTENT_TYPE));
@@ -311,11 +348,23 @@ mod tests {
     #[test]
     fn upstream_uri_joins_base_path_and_remainder() {
         let base: Uri = "http://127.0.0.1:8765/v1".parse().unwrap();
-        assert_eq!(upstream_uri(&base, "/chat/completions", None).unwrap(), "http://127.0.0.1:8765/v1/chat/completions");
-        assert_eq!(upstream_uri(&base, "", Some("a=1")).unwrap(), "http://127.0.0.1:8765/v1?a=1");
+        assert_eq!(
+            upstream_uri(&base, "/chat/completions", None).unwrap(),
+            "http://127.0.0.1:8765/v1/chat/completions"
+        );
+        assert_eq!(
+            upstream_uri(&base, "", Some("a=1")).unwrap(),
+            "http://127.0.0.1:8765/v1?a=1"
+        );
         let root: Uri = "https://api.example.com/".parse().unwrap();
-        assert_eq!(upstream_uri(&root, "", None).unwrap(), "https://api.example.com/");
-        assert_eq!(upstream_uri(&root, "/x", None).unwrap(), "https://api.example.com/x");
+        assert_eq!(
+            upstream_uri(&root, "", None).unwrap(),
+            "https://api.example.com/"
+        );
+        assert_eq!(
+            upstream_uri(&root, "/x", None).unwrap(),
+            "https://api.example.com/x"
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub fn accept_or_generate(headers: &HeaderMap) -> HeaderValue {
 fn is_acceptable(v: &[u8]) -> bool {
     !v.is_empty()
         && v.len() <= MAX_LEN
-        && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 /// 128 random bits as 32 hex digits.

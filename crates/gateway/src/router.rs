@@ -16,22 +16,40 @@ use crate::error::GatewayError;
 /// backslash or dot, no backslash or control characters.
 pub fn check_request_path(path: &str) -> Result<(), GatewayError> {
     if !path.starts_with('/') {
-        return Err(GatewayError::BadRequest("the request path must be absolute"));
+        return Err(GatewayError::BadRequest(
+            "the request path must be absolute",
+        ));
     }
     if path.bytes().any(|b| b == b'\\' || b.is_ascii_control()) {
-        return Err(GatewayError::BadRequest("the request path contains a forbidden character"));
+        return Err(GatewayError::BadRequest(
+            "the request path contains a forbidden character",
+        ));
     }
     let lower = path.to_ascii_lowercase();
-    if ["%2e", "%2f", "%5c", "%00"].iter().any(|enc| lower.contains(enc)) {
-        return Err(GatewayError::BadRequest("the request path contains an encoded separator"));
+    if ["%2e", "%2f", "%5c", "%00"]
+        .iter()
+        .any(|enc| lower.contains(enc))
+    {
+        return Err(GatewayError::BadRequest(
+            "the request path contains an encoded separator",
+        ));
     }
-    if path.len() > 1 && path[1..].split('/').any(|s| s.is_empty() || s == "." || s == "..")
+    if path.len() > 1
+        && path[1..]
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
         && path != "/"
     {
         // A trailing slash yields one empty last segment; allow exactly that.
         let trimmed = path.strip_suffix('/').unwrap_or(path);
-        if trimmed.len() <= 1 || trimmed[1..].split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-            return Err(GatewayError::BadRequest("the request path contains empty or dot segments"));
+        if trimmed.len() <= 1
+            || trimmed[1..]
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(GatewayError::BadRequest(
+                "the request path contains empty or dot segments",
+            ));
         }
     }
     Ok(())
@@ -40,9 +58,7 @@ pub fn check_request_path(path: &str) -> Result<(), GatewayError> {
 /// A configured prefix: absolute, and free of anything `check_request_path`
 /// would refuse, and of `%`, `?` and `#`.
 pub fn is_clean_path(p: &str) -> bool {
-    p.starts_with('/')
-        && !p.contains(['%', '?', '#'])
-        && check_request_path(p).is_ok()
+    p.starts_with('/') && !p.contains(['%', '?', '#']) && check_request_path(p).is_ok()
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +104,10 @@ impl Router {
                 _ => owner = Some(&r.path_prefix),
             }
             if r.methods.contains(method) {
-                return Ok(Matched { route: i, remainder });
+                return Ok(Matched {
+                    route: i,
+                    remainder,
+                });
             }
             allowed.extend(r.methods.iter().cloned());
         }
@@ -147,7 +166,9 @@ mod tests {
 
     #[test]
     fn specific_route_does_not_fall_back_to_a_broader_one() {
-        let err = router().find(&Method::GET, "/v1/chat/completions").unwrap_err();
+        let err = router()
+            .find(&Method::GET, "/v1/chat/completions")
+            .unwrap_err();
         match err {
             GatewayError::MethodNotAllowed(m) => {
                 assert!(m.contains(&Method::POST) && m.contains(&Method::PUT));
@@ -158,27 +179,54 @@ mod tests {
 
     #[test]
     fn prefixes_match_whole_segments() {
-        assert!(matches!(router().find(&Method::GET, "/v1beta/models"), Err(GatewayError::NotFound)));
-        assert!(matches!(router().find(&Method::GET, "/"), Err(GatewayError::NotFound)));
+        assert!(matches!(
+            router().find(&Method::GET, "/v1beta/models"),
+            Err(GatewayError::NotFound)
+        ));
+        assert!(matches!(
+            router().find(&Method::GET, "/"),
+            Err(GatewayError::NotFound)
+        ));
     }
 
     #[test]
     fn root_prefix_matches_everything() {
         let r = Router::new(&[route("root", "/", &[Method::GET])]);
-        assert_eq!(r.find(&Method::GET, "/anything").unwrap().remainder, "/anything");
+        assert_eq!(
+            r.find(&Method::GET, "/anything").unwrap().remainder,
+            "/anything"
+        );
     }
 
     /// Paths that could make the gateway and an upstream disagree.
     #[test]
     fn hostile_paths_refused() {
         for p in [
-            "/v1/../admin", "/v1/./chat", "/v1//chat", "/v1/%2e%2e/admin", "/v1/%2E%2E/admin",
-            "/v1%2fchat", "/v1/chat%5c..", "/v1\\..\\admin", "relative", "/v1/a%00b", "/..", "/v1/..",
-            "//", "/v1/chat\t",
+            "/v1/../admin",
+            "/v1/./chat",
+            "/v1//chat",
+            "/v1/%2e%2e/admin",
+            "/v1/%2E%2E/admin",
+            "/v1%2fchat",
+            "/v1/chat%5c..",
+            "/v1\\..\\admin",
+            "relative",
+            "/v1/a%00b",
+            "/..",
+            "/v1/..",
+            "//",
+            "/v1/chat\t",
         ] {
             assert!(check_request_path(p).is_err(), "{p:?} accepted");
         }
-        for p in ["/", "/v1", "/v1/", "/v1/chat/completions", "/v1/files/a%20b", "/v1/a.b/c..d"] {
+        for p in [
+            "/",
+            "/v1",
+            "/v1/",
+            "/v1/chat/completions",
+            "/v1/files/a%20b",
+            "/v1/a.b/c..d",
+        ] {
             assert!(check_request_path(p).is_ok(), "{p:?} refused");
         }
     }

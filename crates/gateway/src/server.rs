@@ -37,7 +37,11 @@ const HARD_LIMIT_SLACK_HEADERS: usize = 28;
 
 /// Something that answers requests.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> impl Future<Output = Response<Body>> + Send;
+    fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response<Body>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +102,7 @@ pub async fn serve<H: Handler>(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         let handshake_timeout = limits.header_read_timeout;
+        let mut draining = shutdown.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let svc = service_fn(move |req| {
@@ -106,22 +111,33 @@ pub async fn serve<H: Handler>(
             });
             let result = match tls {
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                    let conn = builder
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .into_owned();
                     watcher.watch(conn).await
                 }
                 Some(acceptor) => {
-                    let tls_stream = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => s,
-                        Ok(Err(e)) => {
-                            tracing::debug!(client.ip = %peer.ip(), error = %e, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(client.ip = %peer.ip(), "TLS handshake timed out");
-                            return;
-                        }
+                    // A handshake still running when shutdown starts is
+                    // abandoned: no request has been accepted on it yet.
+                    let handshake =
+                        tokio::time::timeout(handshake_timeout, acceptor.accept(stream));
+                    let tls_stream = tokio::select! {
+                        done = handshake => match done {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                tracing::debug!(client.ip = %peer.ip(), error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(client.ip = %peer.ip(), "TLS handshake timed out");
+                                return;
+                            }
+                        },
+                        _ = draining.changed() => return,
                     };
-                    let conn = builder.serve_connection(TokioIo::new(tls_stream), svc).into_owned();
+                    let conn = builder
+                        .serve_connection(TokioIo::new(tls_stream), svc)
+                        .into_owned();
                     watcher.watch(conn).await
                 }
             };
@@ -131,7 +147,10 @@ pub async fn serve<H: Handler>(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the drain timeout; closing them");
     }
 }

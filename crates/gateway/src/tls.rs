@@ -45,7 +45,10 @@ pub fn server_config(cfg: &Tls) -> Result<Arc<ServerConfig>, Problem> {
     let key = PrivateKeyDer::from_pem_file(&cfg.key_file).map_err(|e| {
         Problem::new(
             "server.tls.key_file",
-            format!("cannot load a private key from {}: {e}", cfg.key_file.display()),
+            format!(
+                "cannot load a private key from {}: {e}",
+                cfg.key_file.display()
+            ),
             "point it at a PEM private key (PKCS#8, PKCS#1 or SEC1)",
         )
     })?;
@@ -82,7 +85,10 @@ mod tests {
                 n.starts_with("TLS13_") || n.starts_with("TLS_ECDHE_"),
                 "{n} lacks forward secrecy"
             );
-            assert!(!n.contains("CBC") && !n.contains("RC4") && !n.contains("3DES"), "{n}");
+            assert!(
+                !n.contains("CBC") && !n.contains("RC4") && !n.contains("3DES"),
+                "{n}"
+            );
         }
         assert!(names.iter().any(|n| n.starts_with("TLS13_")));
         assert!(names.iter().any(|n| n.starts_with("TLS_ECDHE_")));

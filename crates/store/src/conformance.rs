@@ -46,7 +46,10 @@ async fn duplicate_id_conflicts<S: Store>(store: &S) {
 }
 
 async fn list_is_ordered_by_creation<S: Store>(store: &S) {
-    store.insert_api_key(&record("0000000d", 500)).await.unwrap();
+    store
+        .insert_api_key(&record("0000000d", 500))
+        .await
+        .unwrap();
     let ids: Vec<String> = store
         .list_api_keys()
         .await
@@ -71,7 +74,11 @@ async fn revoke_is_idempotent<S: Store>(store: &S) {
         RevokeOutcome::NotFound
     );
     let r = store.api_key("0000000a").await.unwrap().unwrap();
-    assert_eq!(r.revoked_at, Some(2_000), "the first revocation time is kept");
+    assert_eq!(
+        r.revoked_at,
+        Some(2_000),
+        "the first revocation time is kept"
+    );
     assert_eq!(r.status(2_500), KeyStatus::Revoked);
 }
 

@@ -78,7 +78,9 @@ pub enum StoreError {
     Conflict,
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
-    #[error("the store's schema is version {found}, newer than this binary understands ({supported})")]
+    #[error(
+        "the store's schema is version {found}, newer than this binary understands ({supported})"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

@@ -79,10 +79,7 @@ impl SqliteStore {
     }
 
     /// Runs a read on a pooled connection, on the calling thread.
-    fn read<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let conn = self
             .inner
             .readers
@@ -218,7 +215,8 @@ impl Store for SqliteStore {
 
     async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
         let r = record.clone();
-        let roles = serde_json::to_string(&r.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let roles =
+            serde_json::to_string(&r.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.write(move |c| {
             c.execute(
                 &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -256,9 +254,11 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let tx = c.transaction().map_err(map_err)?;
             let revoked: Option<Option<i64>> = tx
-                .query_row("SELECT revoked_at FROM api_keys WHERE id = ?1", [&id], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT revoked_at FROM api_keys WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(map_err)?;
             let outcome = match revoked {
@@ -321,7 +321,11 @@ mod tests {
         drop(SqliteStore::open(&path).unwrap());
         let again = SqliteStore::open(&path).unwrap();
         let v: i64 = again
-            .read(|c| c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0)))
+            .read(|c| {
+                c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                    r.get(0)
+                })
+            })
             .unwrap();
         assert_eq!(v, MIGRATIONS.last().unwrap().0);
     }
@@ -336,7 +340,10 @@ mod tests {
             .execute("INSERT INTO schema_migrations (version) VALUES (999)", [])
             .unwrap();
         let err = SqliteStore::open(&path).unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 999, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
+            "{err}"
+        );
     }
 
     #[cfg(unix)]

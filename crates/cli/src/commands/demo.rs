@@ -88,13 +88,19 @@ provider = "model"
     let config = config::load(&source).map_err(|p| problems_error(&p))?;
     amanah_gateway::logging::init(&config.log).context("initializing logging")?;
 
-    let store: Arc<dyn amanah_store::Store> = Arc::new(amanah_gateway::open_embedded_store(&config.data_dir)?);
+    let store: Arc<dyn amanah_store::Store> =
+        Arc::new(amanah_gateway::open_embedded_store(&config.data_dir)?);
     let keys = KeyService::new(
         Arc::clone(&store),
         amanah_gateway::key_hasher(&config).map_err(|p| problems_error(&p))?,
     );
     let (demo_key, info) = keys
-        .create("demo", &["contributor".to_owned()], config.keys.default_ttl, now_unix())
+        .create(
+            "demo",
+            &["contributor".to_owned()],
+            config.keys.default_ttl,
+            now_unix(),
+        )
         .await?;
 
     let running = match amanah_gateway::start(&config, store).await {
@@ -104,7 +110,11 @@ provider = "model"
     };
     let gw = format!("http://{}", running.addr);
     let key = demo_key.plaintext.expose();
-    let model = if args.upstream.is_some() { "your upstream" } else { "the mock model (it echoes what it received)" };
+    let model = if args.upstream.is_some() {
+        "your upstream"
+    } else {
+        "the mock model (it echoes what it received)"
+    };
     println!(
         r#"
 Amanah demo is running.

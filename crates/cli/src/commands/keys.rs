@@ -46,12 +46,23 @@ pub enum Command {
 
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Create { name, roles, expires, json, location } => {
+        Command::Create {
+            name,
+            roles,
+            expires,
+            json,
+            location,
+        } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let keys = key_service(&config)?;
             let now = now_unix();
             let (key, info) = keys
-                .create(&name, &roles, expires.unwrap_or(config.keys.default_ttl), now)
+                .create(
+                    &name,
+                    &roles,
+                    expires.unwrap_or(config.keys.default_ttl),
+                    now,
+                )
                 .await?;
             if json {
                 println!(
@@ -62,9 +73,17 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     })
                 );
             } else {
-                println!("Created key {} \"{}\" (roles: {}; expires {})\n", info.id, info.name, info.roles.join(", "), rfc3339(info.expires_at));
+                println!(
+                    "Created key {} \"{}\" (roles: {}; expires {})\n",
+                    info.id,
+                    info.name,
+                    info.roles.join(", "),
+                    rfc3339(info.expires_at)
+                );
                 println!("  {}\n", key.plaintext.expose());
-                println!("Store it now: Amanah keeps only a keyed hash and will never show it again.");
+                println!(
+                    "Store it now: Amanah keeps only a keyed hash and will never show it again."
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -88,7 +107,10 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             } else if list.is_empty() {
                 println!("no keys");
             } else {
-                println!("{:<8}  {:<20}  {:<24}  {:<8}  {:<20}  {:<20}  NAME", "ID", "KEY", "ROLES", "STATUS", "EXPIRES", "LAST USED");
+                println!(
+                    "{:<8}  {:<20}  {:<24}  {:<8}  {:<20}  {:<20}  NAME",
+                    "ID", "KEY", "ROLES", "STATUS", "EXPIRES", "LAST USED"
+                );
                 for k in &list {
                     println!(
                         "{:<8}  {:<20}  {:<24}  {:<8}  {:<20}  {:<20}  {}",

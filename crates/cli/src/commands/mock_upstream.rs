@@ -19,9 +19,14 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    eprintln!("mock model listening on http://{}/v1", listener.local_addr()?);
+    eprintln!(
+        "mock model listening on http://{}/v1",
+        listener.local_addr()?
+    );
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let mock = MockUpstream { chunk_delay: Duration::from_millis(args.chunk_delay_ms) };
+    let mock = MockUpstream {
+        chunk_delay: Duration::from_millis(args.chunk_delay_ms),
+    };
     let server = tokio::spawn(amanah_gateway::serve_mock_upstream(listener, mock, rx));
     shutdown_signal().await;
     let _ = tx.send(true);

@@ -21,7 +21,10 @@ pub async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
         Err(amanah_gateway::StartError::Config(p)) => return Err(problems_error(&p)),
         Err(e) => return Err(e.into()),
     };
-    eprintln!("amanah: serving on {} (admin {})", running.addr, running.admin_addr);
+    eprintln!(
+        "amanah: serving on {} (admin {})",
+        running.addr, running.admin_addr
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;

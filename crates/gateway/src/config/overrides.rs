@@ -110,8 +110,12 @@ fn descend<'a>(value: &'a mut Value, seg: &str) -> Result<&'a mut Value, String>
             .entry(seg.to_owned())
             .or_insert_with(|| Value::Table(Table::new()))),
         Value::Array(items) => {
-            let i: usize = seg.parse().map_err(|_| format!("`{seg}` is not a list index"))?;
-            items.get_mut(i).ok_or_else(|| format!("list index {i} is out of range"))
+            let i: usize = seg
+                .parse()
+                .map_err(|_| format!("`{seg}` is not a list index"))?;
+            items
+                .get_mut(i)
+                .ok_or_else(|| format!("list index {i} is out of range"))
         }
         _ => Err(format!("cannot descend into a value at `{seg}`")),
     }

@@ -3,8 +3,12 @@ use super::*;
 fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, Problems> {
     load(&Source {
         file: Some(("test.toml".into(), text.into())),
-        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         data_dir: None,
+        base_dir: None,
     })
 }
 
@@ -45,12 +49,19 @@ fn good_config_is_normalized() {
     assert_eq!(c.routes[0].path_prefix, "/v1");
     assert_eq!(c.routes[0].methods, vec![Method::POST, Method::GET]);
     assert_eq!(c.routes[0].requirement.any_of_roles, vec!["contributor"]);
-    assert_eq!(c.providers[0].credential, Some(SecretRef::Env("OPENAI_API_KEY".into())));
+    assert_eq!(
+        c.providers[0].credential,
+        Some(SecretRef::Env("OPENAI_API_KEY".into()))
+    );
 }
 
 #[test]
 fn every_unknown_key_is_reported() {
-    let err = load_text("[server]\nlisen = \"x\"\nmax_conections = 3\n[loggin]\nlevel = \"info\"\n", &[]).unwrap_err();
+    let err = load_text(
+        "[server]\nlisen = \"x\"\nmax_conections = 3\n[loggin]\nlevel = \"info\"\n",
+        &[],
+    )
+    .unwrap_err();
     let keys = keys_of(&err);
     assert!(keys.contains(&"server.lisen"), "{err}");
     assert!(keys.contains(&"server.max_conections"), "{err}");
@@ -60,7 +71,15 @@ fn every_unknown_key_is_reported() {
 
 #[test]
 fn env_overrides_apply_and_typos_are_caught() {
-    let c = load_text(GOOD, &[("AMANAH_SERVER__MAX_CONNECTIONS", "7"), ("AMANAH_ROUTES__0__MAX_BODY_BYTES", "99"), ("AMANAH_LOG__FORMAT", "json")]).unwrap();
+    let c = load_text(
+        GOOD,
+        &[
+            ("AMANAH_SERVER__MAX_CONNECTIONS", "7"),
+            ("AMANAH_ROUTES__0__MAX_BODY_BYTES", "99"),
+            ("AMANAH_LOG__FORMAT", "json"),
+        ],
+    )
+    .unwrap();
     assert_eq!(c.server.max_connections, 7);
     assert_eq!(c.routes[0].max_body_bytes, 99);
     assert_eq!(c.log.format, LogFormat::Json);
@@ -74,8 +93,34 @@ fn env_overrides_apply_and_typos_are_caught() {
 fn data_dir_from_env_and_flag() {
     let c = load_text("", &[("AMANAH_DATA_DIR", "/tmp/x")]).unwrap();
     assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
-    let c = load(&Source { file: None, env: vec![("AMANAH_DATA_DIR".into(), "/tmp/x".into())], data_dir: Some("/tmp/flag".into()) }).unwrap();
+    let c = load(&Source {
+        file: None,
+        env: vec![("AMANAH_DATA_DIR".into(), "/tmp/x".into())],
+        data_dir: Some("/tmp/flag".into()),
+        base_dir: None,
+    })
+    .unwrap();
     assert_eq!(c.data_dir, PathBuf::from("/tmp/flag"));
+}
+
+#[test]
+fn relative_paths_are_anchored_at_the_config_file() {
+    let text = "data_dir = \"data\"\n[keys]\nhmac_secret = { file = \"s.key\" }\n[server.tls]\ncert_file = \"/abs/c.pem\"\nkey_file = \"k.pem\"\n";
+    let c = load(&Source {
+        file: Some(("f".into(), text.into())),
+        env: Vec::new(),
+        data_dir: None,
+        base_dir: Some("/etc/amanah".into()),
+    })
+    .unwrap();
+    assert_eq!(c.data_dir, PathBuf::from("/etc/amanah/data"));
+    assert_eq!(
+        c.keys.hmac_secret,
+        SecretRef::File("/etc/amanah/s.key".into())
+    );
+    let tls = c.server.tls.unwrap();
+    assert_eq!(tls.cert_file, PathBuf::from("/abs/c.pem"));
+    assert_eq!(tls.key_file, PathBuf::from("/etc/amanah/k.pem"));
 }
 
 #[test]
@@ -89,7 +134,11 @@ fn public_listen_needs_opt_in_and_tls() {
     let err = load_text("[server]\nlisten = \"0.0.0.0:8080\"\n", &[]).unwrap_err();
     assert_eq!(keys_of(&err), ["server.listen"]);
     assert!(err.0[0].fix.contains("allow_public"));
-    let err = load_text("[server]\nlisten = \"0.0.0.0:8080\"\nallow_public = true\n", &[]).unwrap_err();
+    let err = load_text(
+        "[server]\nlisten = \"0.0.0.0:8080\"\nallow_public = true\n",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(keys_of(&err), ["server.listen"]);
     load_text("[server]\nlisten = \"0.0.0.0:8080\"\nallow_public = true\n[server.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n", &[]).unwrap();
     let err = load_text("[admin]\nlisten = \"0.0.0.0:9090\"\n", &[]).unwrap_err();
@@ -101,26 +150,54 @@ fn inline_secrets_refused() {
     let text = "[keys]\nhmac_secret = { value = \"0123456789012345678901234567890123456789\" }\n";
     let err = load_text(text, &[]).unwrap_err();
     assert_eq!(keys_of(&err), ["keys.hmac_secret"]);
-    assert!(!err.to_string().contains("0123456789012345678901234567890123456789"), "never echo a secret");
+    assert!(
+        !err.to_string()
+            .contains("0123456789012345678901234567890123456789"),
+        "never echo a secret"
+    );
 }
 
 #[test]
 fn wildcard_cors_with_credentials_refused() {
-    let err = load_text("[cors]\nallowed_origins = [\"*\"]\nallow_credentials = true\n", &[]).unwrap_err();
+    let err = load_text(
+        "[cors]\nallowed_origins = [\"*\"]\nallow_credentials = true\n",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(keys_of(&err), ["cors.allowed_origins[0]"]);
-    let err = load_text("[cors]\nallowed_origins = [\"https://a.example/path\"]\n", &[]).unwrap_err();
+    let err = load_text(
+        "[cors]\nallowed_origins = [\"https://a.example/path\"]\n",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(keys_of(&err), ["cors.allowed_origins[0]"]);
     load_text("[cors]\nallowed_origins = [\"*\"]\n", &[]).unwrap();
 }
 
 #[test]
 fn plaintext_remote_provider_refused_loopback_allowed() {
-    let err = load_text("[providers.p]\nbase_url = \"http://llm.internal:8000/v1\"\n", &[]).unwrap_err();
+    let err = load_text(
+        "[providers.p]\nbase_url = \"http://llm.internal:8000/v1\"\n",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(keys_of(&err), ["providers.p.base_url"]);
-    load_text("[providers.p]\nbase_url = \"http://llm.internal:8000/v1\"\nallow_plaintext = true\n", &[]).unwrap();
-    load_text("[providers.p]\nbase_url = \"http://127.0.0.1:8000/v1\"\n", &[]).unwrap();
+    load_text(
+        "[providers.p]\nbase_url = \"http://llm.internal:8000/v1\"\nallow_plaintext = true\n",
+        &[],
+    )
+    .unwrap();
+    load_text(
+        "[providers.p]\nbase_url = \"http://127.0.0.1:8000/v1\"\n",
+        &[],
+    )
+    .unwrap();
     load_text("[providers.p]\nbase_url = \"http://[::1]:8000/v1\"\n", &[]).unwrap();
-    let err = load_text("[providers.p]\nbase_url = \"https://user:pw@x.example/v1\"\n", &[]).unwrap_err();
+    let err = load_text(
+        "[providers.p]\nbase_url = \"https://user:pw@x.example/v1\"\n",
+        &[],
+    )
+    .unwrap_err();
     assert!(!err.to_string().contains("pw@"), "{err}");
 }
 
@@ -135,7 +212,12 @@ provider = "ghost"
 "#;
     let err = load_text(text, &[]).unwrap_err();
     let keys = keys_of(&err);
-    for k in ["routes[0].name", "routes[0].path_prefix", "routes[0].methods", "routes[0].provider"] {
+    for k in [
+        "routes[0].name",
+        "routes[0].path_prefix",
+        "routes[0].methods",
+        "routes[0].provider",
+    ] {
         assert!(keys.contains(&k), "{k} missing from {err}");
     }
 }
@@ -170,7 +252,11 @@ fn type_errors_are_problems_not_panics() {
 
 #[test]
 fn zero_limits_refused() {
-    let err = load_text("[server]\nmax_connections = 0\nheader_read_timeout_ms = 0\n", &[]).unwrap_err();
+    let err = load_text(
+        "[server]\nmax_connections = 0\nheader_read_timeout_ms = 0\n",
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(err.0.len(), 2);
 }
 
@@ -235,13 +321,18 @@ mod secrets {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o077, 0);
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().permissions().mode() & 0o077,
+                0
+            );
         }
     }
 
     #[test]
     fn missing_env_secret_is_a_problem() {
-        let err = SecretRef::Env("AMANAH_TEST_SURELY_UNSET_VAR".into()).resolve("k").unwrap_err();
+        let err = SecretRef::Env("AMANAH_TEST_SURELY_UNSET_VAR".into())
+            .resolve("k")
+            .unwrap_err();
         assert!(err.message.contains("not set"));
     }
 }

@@ -14,7 +14,10 @@ async fn missing_bad_revoked_and_expired_keys_get_identical_401s() {
     let (_, expiring) = h.key_for(&["contributor"], Duration::from_secs(1)).await;
     let (_, good) = h.key_for(&["contributor"], Duration::from_secs(3600)).await;
     let gw = h.gw.as_ref().unwrap();
-    gw.keys.revoke(&revoked_id, amanah_gateway::keys::now_unix()).await.unwrap();
+    gw.keys
+        .revoke(&revoked_id, amanah_gateway::keys::now_unix())
+        .await
+        .unwrap();
     // A well-formed key whose secret is wrong.
     let mut wrong = good.clone();
     let last = wrong.pop().unwrap();
@@ -35,22 +38,39 @@ async fn missing_bad_revoked_and_expired_keys_get_identical_401s() {
     ];
     for (what, key) in &cases {
         let mut req = post(&h.url("/v1/chat/completions"), key.as_deref(), "{}");
-        req.headers_mut().insert("x-request-id", "same-id".parse().unwrap());
+        req.headers_mut()
+            .insert("x-request-id", "same-id".parse().unwrap());
         let (s, headers, body) = send(&c, req).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{what}");
         assert_eq!(headers["www-authenticate"], "Bearer", "{what}");
         bodies.push((what, body));
     }
     for (what, body) in &bodies {
-        assert_eq!(body, &bodies[0].1, "{what} answered differently from {}", bodies[0].0);
+        assert_eq!(
+            body, &bodies[0].1,
+            "{what} answered differently from {}",
+            bodies[0].0
+        );
     }
-    assert_error(StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, &bodies[0].1, "unauthorized");
-    assert_eq!(h.seen_count(), 0, "no unauthenticated request reached the upstream");
+    assert_error(
+        StatusCode::UNAUTHORIZED,
+        StatusCode::UNAUTHORIZED,
+        &bodies[0].1,
+        "unauthorized",
+    );
+    assert_eq!(
+        h.seen_count(),
+        0,
+        "no unauthenticated request reached the upstream"
+    );
 
     // The good key works through either header.
     let (s, _, _) = send(&c, post(&h.url("/v1/chat/completions"), Some(&good), "{}")).await;
     assert_eq!(s, StatusCode::OK);
-    let req = http::Request::get(h.url("/v1/models")).header("x-api-key", &good).body(amanah_gateway::body::empty()).unwrap();
+    let req = http::Request::get(h.url("/v1/models"))
+        .header("x-api-key", &good)
+        .body(amanah_gateway::body::empty())
+        .unwrap();
     assert_eq!(send(&c, req).await.0, StatusCode::OK);
     h.finish().await;
 }
@@ -84,10 +104,18 @@ async fn store_holds_only_keyed_hashes_and_records_last_use() {
     let wal = std::fs::read(h.dir.path().join("data/amanah.db-wal")).unwrap_or_default();
     let secret_part = &key[13..];
     for bytes in [&db, &wal] {
-        assert!(!bytes.windows(secret_part.len()).any(|w| w == secret_part.as_bytes()), "key stored in clear");
+        assert!(
+            !bytes
+                .windows(secret_part.len())
+                .any(|w| w == secret_part.as_bytes()),
+            "key stored in clear"
+        );
         // Nor as an unkeyed hash that could be guessed offline.
         let unkeyed = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
-        assert!(!bytes.windows(32).any(|w| w == unkeyed.as_ref()), "key stored as a plain hash");
+        assert!(
+            !bytes.windows(32).any(|w| w == unkeyed.as_ref()),
+            "key stored as a plain hash"
+        );
     }
     h.finish().await;
 }

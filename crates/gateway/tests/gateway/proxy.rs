@@ -12,7 +12,11 @@ use super::support::*;
 async fn plain_request_is_proxied_with_the_provider_credential_only() {
     let mut h = Harness::start().await;
     let key = h.key().await;
-    let mut req = post(&h.url("/v1/chat/completions?x=1"), Some(&key), r#"{"messages":[]}"#);
+    let mut req = post(
+        &h.url("/v1/chat/completions?x=1"),
+        Some(&key),
+        r#"{"messages":[]}"#,
+    );
     let hdrs = req.headers_mut();
     hdrs.insert("x-api-key", key.parse().unwrap());
     hdrs.insert("cookie", "session=abc".parse().unwrap());
@@ -27,20 +31,38 @@ async fn plain_request_is_proxied_with_the_provider_credential_only() {
     assert_eq!(seen.uri.path(), "/v1/chat/completions");
     assert_eq!(seen.uri.query(), Some("x=1"));
     assert_eq!(seen.body.as_ref(), br#"{"messages":[]}"#);
-    assert_eq!(seen.headers["authorization"], format!("Bearer {}", h.provider_secret).as_str());
-    assert!(seen.headers.get("x-api-key").is_none(), "client key forwarded");
+    assert_eq!(
+        seen.headers["authorization"],
+        format!("Bearer {}", h.provider_secret).as_str()
+    );
+    assert!(
+        seen.headers.get("x-api-key").is_none(),
+        "client key forwarded"
+    );
     assert!(seen.headers.get("cookie").is_none());
-    assert!(seen.headers.get("x-client-hop").is_none(), "Connection-named header forwarded");
+    assert!(
+        seen.headers.get("x-client-hop").is_none(),
+        "Connection-named header forwarded"
+    );
     for (_, v) in &seen.headers {
-        assert!(!v.as_bytes().windows(key.len()).any(|w| w == key.as_bytes()), "client key reached upstream");
+        assert!(
+            !v.as_bytes().windows(key.len()).any(|w| w == key.as_bytes()),
+            "client key reached upstream"
+        );
     }
     assert_eq!(seen.headers["x-request-id"], "client-rid-42");
 
     assert_eq!(headers["x-request-id"], "client-rid-42");
-    assert!(headers.get("x-upstream-hop").is_none(), "upstream hop-by-hop header returned");
+    assert!(
+        headers.get("x-upstream-hop").is_none(),
+        "upstream hop-by-hop header returned"
+    );
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert!(headers.get("strict-transport-security").is_none(), "no HSTS without TLS");
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "no HSTS without TLS"
+    );
     h.finish().await;
 }
 
@@ -72,10 +94,16 @@ async fn first_sse_chunk_arrives_before_the_upstream_finishes() {
 async fn http2_clients_are_served() {
     let mut h = Harness::start().await;
     let key = h.key().await;
-    let resp = h2_client().request(get(&h.url("/v1/models"), Some(&key))).await.unwrap();
+    let resp = h2_client()
+        .request(get(&h.url("/v1/models"), Some(&key)))
+        .await
+        .unwrap();
     assert_eq!(resp.version(), http::Version::HTTP_2);
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(h.last_seen().headers["authorization"], format!("Bearer {}", h.provider_secret).as_str());
+    assert_eq!(
+        h.last_seen().headers["authorization"],
+        format!("Bearer {}", h.provider_secret).as_str()
+    );
     h.finish().await;
 }
 
@@ -101,7 +129,12 @@ async fn routing_errors() {
 async fn path_tricks_are_refused_before_routing() {
     let mut h = Harness::start().await;
     let key = h.key().await;
-    for path in ["/v1/../admin", "/v1/%2e%2e/admin", "/v1//models", "/v1/%2fmodels"] {
+    for path in [
+        "/v1/../admin",
+        "/v1/%2e%2e/admin",
+        "/v1//models",
+        "/v1/%2fmodels",
+    ] {
         let stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();
         let text = raw_http(stream, &format!("GET {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\nconnection: close\r\n\r\n")).await;
         assert!(text.starts_with("HTTP/1.1 400"), "{path}: {text}");
@@ -112,14 +145,26 @@ async fn path_tricks_are_refused_before_routing() {
 
 #[tokio::test]
 async fn roles_restrict_routes() {
-    let mut h = Harness::with(Setup { route: "allowed_roles = [\"contributor\"]".into(), ..Setup::default() }).await;
+    let mut h = Harness::with(Setup {
+        route: "allowed_roles = [\"contributor\"]".into(),
+        ..Setup::default()
+    })
+    .await;
     let (_, viewer) = h.key_for(&["viewer"], Duration::from_secs(60)).await;
     let (_, contributor) = h.key_for(&["contributor"], Duration::from_secs(60)).await;
     let c = client();
-    let (s, _, b) = send(&c, post(&h.url("/v1/chat/completions"), Some(&viewer), "{}")).await;
+    let (s, _, b) = send(
+        &c,
+        post(&h.url("/v1/chat/completions"), Some(&viewer), "{}"),
+    )
+    .await;
     assert_error(s, StatusCode::FORBIDDEN, &b, "forbidden");
     assert_eq!(h.seen_count(), 0);
-    let (s, _, _) = send(&c, post(&h.url("/v1/chat/completions"), Some(&contributor), "{}")).await;
+    let (s, _, _) = send(
+        &c,
+        post(&h.url("/v1/chat/completions"), Some(&contributor), "{}"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     h.finish().await;
 }
@@ -144,12 +189,16 @@ async fn cors_allow_list() {
     };
     let (s, headers, _) = send(&c, preflight("https://app.example.com")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(headers["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
     assert!(headers.get("access-control-allow-credentials").is_none());
     let (s, _, b) = send(&c, preflight("https://evil.example.com")).await;
     assert_error(s, StatusCode::FORBIDDEN, &b, "cors_rejected");
     let mut req = post(&h.url("/v1/x"), Some(&key), "{}");
-    req.headers_mut().insert("origin", "https://evil.example.com".parse().unwrap());
+    req.headers_mut()
+        .insert("origin", "https://evil.example.com".parse().unwrap());
     let (_, headers, _) = send(&c, req).await;
     assert!(headers.get("access-control-allow-origin").is_none());
     h.finish().await;
@@ -158,38 +207,77 @@ async fn cors_allow_list() {
 #[tokio::test]
 async fn upstream_unreachable_is_502_and_counted() {
     // A port that was just free: nothing listens there.
-    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let mut h = Harness::with(Setup { upstream_addr: Some(dead), ..Setup::default() }).await;
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut h = Harness::with(Setup {
+        upstream_addr: Some(dead),
+        ..Setup::default()
+    })
+    .await;
     let key = h.key().await;
-    let (s, _, b) = send(&client(), post(&h.url("/v1/chat/completions"), Some(&key), "{}")).await;
+    let (s, _, b) = send(
+        &client(),
+        post(&h.url("/v1/chat/completions"), Some(&key), "{}"),
+    )
+    .await;
     assert_error(s, StatusCode::BAD_GATEWAY, &b, "bad_gateway");
-    assert!(!String::from_utf8_lossy(&b).contains(&dead.port().to_string()), "upstream address leaked");
+    assert!(
+        !String::from_utf8_lossy(&b).contains(&dead.port().to_string()),
+        "upstream address leaked"
+    );
     let (_, _, metrics) = send(&client(), get(&format!("http://{}/metrics", h.admin), None)).await;
     let text = String::from_utf8_lossy(&metrics);
-    assert!(text.contains("amanah_upstream_errors_total{route=\"chat\",kind=\"connect\"} 1"), "{text}");
-    assert!(text.contains("amanah_requests_total{route=\"chat\",status=\"502\"} 1"), "{text}");
+    assert!(
+        text.contains("amanah_upstream_errors_total{route=\"chat\",kind=\"connect\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("amanah_requests_total{route=\"chat\",status=\"502\"} 1"),
+        "{text}"
+    );
     h.finish().await;
 }
 
 #[tokio::test]
 async fn slow_first_byte_is_504() {
-    let mut h = Harness::with(Setup { provider: "first_byte_timeout_ms = 300".into(), ..Setup::default() }).await;
+    let mut h = Harness::with(Setup {
+        provider: "first_byte_timeout_ms = 300".into(),
+        ..Setup::default()
+    })
+    .await;
     let key = h.key().await;
     let started = Instant::now();
     let (s, _, b) = send(&client(), post(&h.url("/v1/slow"), Some(&key), "{}")).await;
     assert_error(s, StatusCode::GATEWAY_TIMEOUT, &b, "gateway_timeout");
-    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
     h.finish().await;
 }
 
 #[tokio::test]
 async fn stalled_upstream_body_is_cut_after_the_idle_timeout() {
-    let mut h = Harness::with(Setup { provider: "idle_timeout_ms = 300".into(), ..Setup::default() }).await;
+    let mut h = Harness::with(Setup {
+        provider: "idle_timeout_ms = 300".into(),
+        ..Setup::default()
+    })
+    .await;
     let key = h.key().await;
-    let resp = client().request(post(&h.url("/v1/stall"), Some(&key), "{}")).await.unwrap();
+    let resp = client()
+        .request(post(&h.url("/v1/stall"), Some(&key), "{}"))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let result = tokio::time::timeout(Duration::from_secs(5), resp.into_body().collect()).await;
-    assert!(matches!(result, Ok(Err(_))), "the stream must end in an error, not hang");
+    assert!(
+        matches!(result, Ok(Err(_))),
+        "the stream must end in an error, not hang"
+    );
     h.finish().await;
 }
 
@@ -205,7 +293,10 @@ async fn admin_endpoints() {
     assert_eq!(s, StatusCode::OK, "{b:?}");
     let (s, headers, _) = send(&c, get(&format!("http://{}/metrics", h.admin), None)).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
     // The admin endpoints are not on the traffic port.
     let (s, _, _) = send(&c, get(&h.url("/metrics"), None)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -217,10 +308,14 @@ async fn access_log_has_dotted_fields() {
     let mut h = Harness::start().await;
     let key = h.key().await;
     let mut req = get(&h.url("/v1/models"), Some(&key));
-    req.headers_mut().insert("x-request-id", "access-log-probe-1".parse().unwrap());
+    req.headers_mut()
+        .insert("x-request-id", "access-log-probe-1".parse().unwrap());
     send(&client(), req).await;
     let access = logs().1.contents();
-    let line = access.lines().find(|l| l.contains("access-log-probe-1")).expect("access line written");
+    let line = access
+        .lines()
+        .find(|l| l.contains("access-log-probe-1"))
+        .expect("access line written");
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
     assert_eq!(v["route.name"], "chat");
     assert_eq!(v["client.ip"], "127.0.0.1");

@@ -26,8 +26,16 @@ pub fn logs() -> &'static (MemorySink, MemorySink) {
     LOGS.get_or_init(|| {
         let main = MemorySink::default();
         let access = MemorySink::default();
-        let cfg = Log { format: LogFormat::Json, level: tracing::Level::DEBUG, access_log: AccessLog::Stdout };
-        let sub = logging::subscriber(&cfg, BoxMakeWriter::new(main.clone()), Some(BoxMakeWriter::new(access.clone())));
+        let cfg = Log {
+            format: LogFormat::Json,
+            level: tracing::Level::DEBUG,
+            access_log: AccessLog::Stdout,
+        };
+        let sub = logging::subscriber(
+            &cfg,
+            BoxMakeWriter::new(main.clone()),
+            Some(BoxMakeWriter::new(access.clone())),
+        );
         let _ = tracing::subscriber::set_global_default(sub);
         (main, access)
     })
@@ -46,6 +54,7 @@ pub struct Seen {
 /// - `…/slow`: answers after 2 s;
 /// - `…/stall`: sends headers and one chunk, then nothing;
 /// - anything else: answers 200 with `{"ok":true}` and a hop-by-hop header.
+///
 /// Every request is recorded with its headers and body.
 #[derive(Default)]
 pub struct TestUpstream {
@@ -57,14 +66,24 @@ impl Handler for TestUpstream {
     async fn handle(&self, req: Request<Incoming>, _peer: SocketAddr) -> Response<Body> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
-        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        self.seen.lock().unwrap().push(Seen { uri: parts.uri, headers: parts.headers, body });
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        self.seen.lock().unwrap().push(Seen {
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        });
         if path.ends_with("/slow") {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
         if path.ends_with("/stream-gated") || path.ends_with("/stall") {
             let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-            tx.send(Bytes::from_static(b"data: {\"n\":1}\n\n")).await.unwrap();
+            tx.send(Bytes::from_static(b"data: {\"n\":1}\n\n"))
+                .await
+                .unwrap();
             let release = Arc::clone(&self.release);
             let gated = path.ends_with("/stream-gated");
             tokio::spawn(async move {
@@ -79,13 +98,17 @@ impl Handler for TestUpstream {
                 }
             });
             let mut r = Response::new(ChannelBody(rx).boxed());
-            r.headers_mut().insert("content-type", "text/event-stream".parse().unwrap());
+            r.headers_mut()
+                .insert("content-type", "text/event-stream".parse().unwrap());
             return r;
         }
         let mut r = Response::new(full(r#"{"ok":true}"#));
-        r.headers_mut().insert("content-type", "application/json".parse().unwrap());
-        r.headers_mut().insert("connection", "x-upstream-hop".parse().unwrap());
-        r.headers_mut().insert("x-upstream-hop", "1".parse().unwrap());
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        r.headers_mut()
+            .insert("connection", "x-upstream-hop".parse().unwrap());
+        r.headers_mut()
+            .insert("x-upstream-hop", "1".parse().unwrap());
         r
     }
 }
@@ -128,14 +151,22 @@ impl Harness {
         let upstream = Arc::new(TestUpstream::default());
         let (stop_upstream, rx) = watch::channel(false);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let up_addr = setup.upstream_addr.unwrap_or(listener.local_addr().unwrap());
+        let up_addr = setup
+            .upstream_addr
+            .unwrap_or(listener.local_addr().unwrap());
         let limits = amanah_gateway::server::ConnLimits {
             max_connections: 256,
             header_read_timeout: Duration::from_secs(5),
             max_header_bytes: 64 * 1024,
             max_headers: 200,
         };
-        tokio::spawn(amanah_gateway::server::serve(listener, None, limits, Arc::clone(&upstream), rx));
+        tokio::spawn(amanah_gateway::server::serve(
+            listener,
+            None,
+            limits,
+            Arc::clone(&upstream),
+            rx,
+        ));
 
         let dir = tempfile::tempdir().unwrap();
         let provider_secret = random_secret("sk-test-");
@@ -170,10 +201,13 @@ provider = "up"
             file: Some(("harness".into(), text)),
             env: Vec::new(),
             data_dir: Some(dir.path().join("data")),
+            base_dir: None,
         })
         .unwrap_or_else(|p| panic!("harness config invalid:\n{p}"));
         let store = amanah_gateway::open_embedded_store(&config.data_dir).unwrap();
-        let gw = amanah_gateway::start(&config, Arc::new(store)).await.unwrap();
+        let gw = amanah_gateway::start(&config, Arc::new(store))
+            .await
+            .unwrap();
         Self {
             addr: gw.addr,
             admin: gw.admin_addr,
@@ -190,14 +224,20 @@ provider = "up"
     pub async fn key_for(&mut self, roles: &[&str], lifetime: Duration) -> (String, String) {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
         let gw = self.gw.as_ref().unwrap();
-        let (key, info) = gw.keys.create("test", &roles, lifetime, amanah_gateway::keys::now_unix()).await.unwrap();
+        let (key, info) = gw
+            .keys
+            .create("test", &roles, lifetime, amanah_gateway::keys::now_unix())
+            .await
+            .unwrap();
         let plaintext = key.plaintext.expose().to_owned();
         self.secrets.push(plaintext.clone());
         (info.id, plaintext)
     }
 
     pub async fn key(&mut self) -> String {
-        self.key_for(&["contributor"], Duration::from_secs(3600)).await.1
+        self.key_for(&["contributor"], Duration::from_secs(3600))
+            .await
+            .1
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -205,7 +245,13 @@ provider = "up"
     }
 
     pub fn last_seen(&self) -> Seen {
-        self.upstream.seen.lock().unwrap().last().cloned().expect("the upstream saw a request")
+        self.upstream
+            .seen
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("the upstream saw a request")
     }
 
     pub fn seen_count(&self) -> usize {
@@ -248,7 +294,9 @@ pub fn client() -> TestClient {
 }
 
 pub fn h2_client() -> TestClient {
-    Client::builder(TokioExecutor::new()).http2_only(true).build(HttpConnector::new())
+    Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build(HttpConnector::new())
 }
 
 /// A request with the given key as bearer token and a JSON body.
@@ -272,12 +320,17 @@ pub fn get(url: &str, key: Option<&str>) -> Request<Body> {
 pub async fn send(client: &TestClient, req: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
     let resp = client.request(req).await.expect("request sent");
     let (parts, body) = resp.into_parts();
-    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     (parts.status, parts.headers, bytes)
 }
 
 pub fn json(body: &Bytes) -> serde_json::Value {
-    serde_json::from_slice(body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(body)))
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(body)))
 }
 
 /// Asserts the gateway's error shape and code.

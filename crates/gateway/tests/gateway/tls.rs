@@ -16,7 +16,8 @@ struct TlsHarness {
 
 async fn tls_harness() -> TlsHarness {
     let dir = tempfile::tempdir().unwrap();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let cert_path = dir.path().join("cert.pem");
     let key_path = dir.path().join("key.pem");
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
@@ -32,7 +33,10 @@ async fn tls_harness() -> TlsHarness {
     .await;
     // Keep the cert files alive with the harness' own tempdir.
     std::fs::rename(dir.path(), h.dir.path().join("tls")).unwrap();
-    TlsHarness { ca: cert.cert.der().clone(), h }
+    TlsHarness {
+        ca: cert.cert.der().clone(),
+        h,
+    }
 }
 
 async fn handshake(
@@ -42,28 +46,40 @@ async fn handshake(
 ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, std::io::Error> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[version])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[version])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(addr).await?;
-    connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await
+    connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
 }
 
 #[tokio::test]
 async fn tls13_and_tls12_handshakes_succeed_and_hsts_is_sent() {
     let t = tls_harness().await;
     for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
-        let mut stream = handshake(t.h.addr, &t.ca, version).await.expect("handshake");
+        let mut stream = handshake(t.h.addr, &t.ca, version)
+            .await
+            .expect("handshake");
         assert_eq!(stream.get_ref().1.protocol_version(), Some(version.version));
-        stream.write_all(b"GET /v1/models HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").await.unwrap();
+        stream
+            .write_all(b"GET /v1/models HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
         let mut out = Vec::new();
         let _ = stream.read_to_end(&mut out).await;
         let text = String::from_utf8_lossy(&out).to_ascii_lowercase();
         assert!(text.starts_with("http/1.1 401"), "{text}");
-        assert!(text.contains("strict-transport-security: max-age=600; includesubdomains"), "{text}");
+        assert!(
+            text.contains("strict-transport-security: max-age=600; includesubdomains"),
+            "{text}"
+        );
     }
     t.h.finish().await;
 }
@@ -75,17 +91,17 @@ fn legacy_client_hello(version: [u8; 2]) -> Vec<u8> {
     body.extend_from_slice(&version);
     body.extend_from_slice(&[7u8; 32]); // random
     body.push(0); // session id
-    // Suites the server does support (ECDHE-RSA/ECDSA-AES128-GCM-SHA256), so
-    // the protocol version is the only reason left to refuse.
+                  // Suites the server does support (ECDHE-RSA/ECDSA-AES128-GCM-SHA256), so
+                  // the protocol version is the only reason left to refuse.
     let suites: [u8; 4] = [0xc0, 0x2f, 0xc0, 0x2b];
     body.extend_from_slice(&(suites.len() as u16).to_be_bytes());
     body.extend_from_slice(&suites);
     body.extend_from_slice(&[1, 0]); // compression: null
-    // Extensions a modern client library sends even when capped at 1.1:
-    // signature_algorithms (ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256),
-    // supported_groups (x25519, secp256r1), ec_point_formats (uncompressed).
-    // With them the server can pick a certificate, so the version is the
-    // only thing it can object to.
+                                     // Extensions a modern client library sends even when capped at 1.1:
+                                     // signature_algorithms (ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256),
+                                     // supported_groups (x25519, secp256r1), ec_point_formats (uncompressed).
+                                     // With them the server can pick a certificate, so the version is the
+                                     // only thing it can object to.
     let exts: &[u8] = &[
         0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x08, 0x04, //
         0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17, //
@@ -114,14 +130,25 @@ async fn tls10_and_tls11_are_refused() {
         // and certainly no ServerHello (handshake record 0x16).
         assert!(!out.is_empty(), "{name}: no answer");
         assert_eq!(out[0], 0x15, "{name}: expected an alert, got {out:?}");
-        assert_eq!(out.get(6), Some(&70), "{name}: expected protocol_version, got {out:?}");
+        assert_eq!(
+            out.get(6),
+            Some(&70),
+            "{name}: expected protocol_version, got {out:?}"
+        );
     }
     // Control: the same hello claiming TLS 1.2 gets a ServerHello, so the
     // refusals above are about the version and nothing else.
     let mut tcp = tokio::net::TcpStream::connect(t.h.addr).await.unwrap();
     tcp.write_all(&legacy_client_hello([3, 3])).await.unwrap();
     let mut first = [0u8; 6];
-    tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut first)).await.unwrap().unwrap();
-    assert_eq!((first[0], first[5]), (0x16, 2), "expected a ServerHello record: {first:?}");
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first[0], first[5]),
+        (0x16, 2),
+        "expected a ServerHello record: {first:?}"
+    );
     t.h.finish().await;
 }

@@ -1,0 +1,426 @@
+//! The `amanah` binary, run as a user runs it: start-up refusals,
+//! `config check`, the key lifecycle and `demo` driven with curl. Every
+//! process's output is scanned for the secrets it handled.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn amanah() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_amanah"));
+    // A clean environment: no stray AMANAH_* from the developer's shell.
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn write_private(path: &Path, value: &str) {
+    std::fs::write(path, value).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+fn write_config(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("amanah.toml");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `serve` must refuse, with the message naming the problem and its fix.
+fn assert_refused(config_body: &str, setup: impl FnOnce(&Path), expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let cfg = write_config(dir.path(), config_body);
+    let mut cmd = amanah();
+    cmd.args(["serve", "--config"])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"));
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    let all = text(&out);
+    assert!(
+        !out.status.success(),
+        "serve started with:\n{config_body}\n{all}"
+    );
+    for e in expect {
+        assert!(all.contains(e), "missing {e:?} in:\n{all}");
+    }
+    assert!(all.contains("fix:"), "{all}");
+}
+
+#[test]
+fn startup_refuses_a_public_address_without_opt_in_and_tls() {
+    assert_refused(
+        "[server]\nlisten = \"0.0.0.0:0\"\n",
+        |_| {},
+        &["server.listen", "allow_public"],
+    );
+    assert_refused(
+        "[server]\nlisten = \"0.0.0.0:0\"\nallow_public = true\n",
+        |_| {},
+        &["server.listen", "TLS"],
+    );
+}
+
+#[test]
+fn startup_refuses_short_and_example_secrets() {
+    assert_refused(
+        "[keys]\nhmac_secret = { file = \"short.key\" }\n",
+        |d| write_private(&d.join("short.key"), "only-20-characters!!"),
+        &["keys.hmac_secret", "shorter than 32"],
+    );
+    for example in amanah_gateway::config::EXAMPLE_SECRETS {
+        let example = example.to_string();
+        assert_refused(
+            "[keys]\nhmac_secret = { file = \"ex.key\" }\n",
+            |d| write_private(&d.join("ex.key"), &example),
+            &["keys.hmac_secret", "examples"],
+        );
+    }
+    // The same refusal for a provider credential from the environment.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "[providers.p]\nbase_url = \"https://x.example/v1\"\ncredential = { env = \"PROVIDER_KEY\" }\n",
+    );
+    let out = amanah()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("PROVIDER_KEY", "sk-short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let all = text(&out);
+    assert!(
+        all.contains("providers.p.credential") && all.contains("shorter than 32"),
+        "{all}"
+    );
+    assert!(!all.contains("sk-short"), "a secret was echoed: {all}");
+}
+
+#[test]
+fn startup_refuses_unknown_keys() {
+    assert_refused(
+        "[server]\nlisen = \"127.0.0.1:8080\"\n",
+        |_| {},
+        &["server.lisen", "unknown key"],
+    );
+}
+
+#[test]
+fn config_check_passes_a_good_file_and_lists_every_problem_in_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_private(&dir.path().join("hmac.key"), &"k".repeat(48));
+    let good = write_config(
+        dir.path(),
+        &format!(
+            "data_dir = \"{}\"\n[keys]\nhmac_secret = {{ file = \"{}\" }}\n[providers.p]\nbase_url = \"https://api.example.com/v1\"\n[[routes]]\nname = \"chat\"\npath_prefix = \"/v1\"\nmethods = [\"POST\"]\nprovider = \"p\"\n",
+            dir.path().join("data").display(),
+            dir.path().join("hmac.key").display()
+        ),
+    );
+    let out = amanah()
+        .args(["config", "check", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("configuration ok"));
+    assert!(
+        !dir.path().join("data").exists(),
+        "config check must not create anything"
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[server]\nlisten = \"0.0.0.0:80\"\ntimeout = 3\n[cors]\nallowed_origins = [\"*\"]\nallow_credentials = true\n").unwrap();
+    let out = amanah()
+        .args(["config", "check", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let all = text(&out);
+    for expected in [
+        "server.timeout",
+        "server.listen",
+        "cors.allowed_origins[0]",
+        "3 problem(s)",
+    ] {
+        assert!(all.contains(expected), "missing {expected} in:\n{all}");
+    }
+    assert_eq!(all.matches("fix:").count(), 3, "{all}");
+
+    let out = amanah()
+        .args(["config", "check", "--config"])
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("cannot read the configuration file"));
+}
+
+#[test]
+fn env_overrides_reach_config_check() {
+    let out = amanah()
+        .args(["config", "check"])
+        .env("AMANAH_SERVER__LISTEN", "0.0.0.0:8080")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("server.listen"), "{}", text(&out));
+    let out = amanah()
+        .args(["config", "check"])
+        .env("AMANAH_SERVER__LISEN", "x")
+        .output()
+        .unwrap();
+    assert!(
+        text(&out).contains("AMANAH_SERVER__LISEN"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn keys_lifecycle_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let out = amanah()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            text(&out),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, all, stdout) = run(&[
+        "keys",
+        "create",
+        "--name",
+        "ci bot",
+        "--role",
+        "contributor",
+        "--role",
+        "viewer",
+        "--expires",
+        "30d",
+        "--json",
+    ]);
+    assert!(ok, "{all}");
+    let created: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(
+        key.starts_with(&format!("amk_{id}_")) && key.len() == 53,
+        "{key}"
+    );
+
+    let (ok, all, stdout) = run(&["keys", "list", "--json"]);
+    assert!(ok, "{all}");
+    assert!(!all.contains(&key[13..]), "list shows the secret");
+    let list: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(
+        list[0]["key"],
+        format!("amk_{id}_…{}", &key[key.len() - 4..]).as_str()
+    );
+    assert_eq!(list[0]["status"], "active");
+    assert_eq!(
+        list[0]["roles"],
+        serde_json::json!(["contributor", "viewer"])
+    );
+
+    let (ok, all, _) = run(&["keys", "list"]);
+    assert!(
+        ok && all.contains("ci bot") && !all.contains(&key[13..]),
+        "{all}"
+    );
+
+    let (ok, all, _) = run(&["keys", "revoke", &id]);
+    assert!(ok && all.contains("revoked"), "{all}");
+    let (_, _, stdout) = run(&["keys", "list", "--json"]);
+    assert!(stdout.contains("\"revoked\""), "{stdout}");
+    let (ok, _, _) = run(&["keys", "revoke", "ffffffff"]);
+    assert!(!ok, "revoking an unknown key must fail");
+
+    let (ok, all, _) = run(&["keys", "create", "--name", "x", "--role", "Bad Role"]);
+    assert!(!ok && all.contains("invalid role"), "{all}");
+    let (ok, all, _) = run(&[
+        "keys",
+        "create",
+        "--name",
+        "x",
+        "--role",
+        "viewer",
+        "--expires",
+        "soon",
+    ]);
+    assert!(!ok && all.contains("not a duration"), "{all}");
+}
+
+struct Demo {
+    child: Child,
+    stdout: String,
+    stderr_path: PathBuf,
+    port: u16,
+    admin_port: u16,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo(dir: &Path) -> Demo {
+    let port = free_port();
+    let admin_port = free_port();
+    let stderr_path = dir.join("demo.stderr");
+    let mut child = amanah()
+        .args([
+            "demo",
+            "--port",
+            &port.to_string(),
+            "--admin-port",
+            &admin_port.to_string(),
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !stdout.contains("Press Ctrl-C") {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || Instant::now() > deadline {
+            panic!(
+                "demo did not start:\n{stdout}\n{}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        stdout.push_str(&line);
+    }
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = reader.read_to_string(&mut sink);
+    });
+    Demo {
+        child,
+        stdout,
+        stderr_path,
+        port,
+        admin_port,
+    }
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn demo_works_as_the_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_demo(dir.path());
+    let key = demo
+        .stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("amk_"))
+        .expect("demo printed a key")
+        .trim_matches('\'')
+        .to_owned();
+    let base = format!("http://127.0.0.1:{}", demo.port);
+    let auth = format!("Authorization: Bearer {key}");
+
+    let answer = curl(&[
+        &format!("{base}/v1/chat/completions"),
+        "-H",
+        &auth,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"model":"demo","messages":[{"role":"user","content":"Hello from Amanah"}]}"#,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap_or_else(|_| panic!("{answer}"));
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "user: Hello from Amanah"
+    );
+
+    let streamed = curl(&[
+        "-N",
+        &format!("{base}/v1/chat/completions"),
+        "-H",
+        &auth,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"model":"demo","stream":true,"messages":[{"role":"user","content":"Stream this"}]}"#,
+    ]);
+    assert!(streamed.matches("data: ").count() >= 4, "{streamed}");
+    assert!(streamed.trim_end().ends_with("data: [DONE]"), "{streamed}");
+
+    let denied = curl(&["-i", &format!("{base}/v1/models")]);
+    assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
+
+    let metrics = curl(&[&format!("http://127.0.0.1:{}/metrics", demo.admin_port)]);
+    assert!(
+        metrics.contains("amanah_requests_total{route=\"chat\",status=\"200\"} 2"),
+        "{metrics}"
+    );
+
+    // The key works from the CLI's view of the same data directory.
+    let out = amanah()
+        .args(["keys", "list", "--json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"demo\""));
+
+    // Nothing the demo logged contains the key.
+    let stderr = std::fs::read_to_string(&demo.stderr_path).unwrap();
+    assert!(
+        stderr.contains("route.name"),
+        "access log present: {stderr}"
+    );
+    assert!(!stderr.contains(&key[13..]), "the demo key reached the log");
+    assert_eq!(
+        demo.stdout.matches(&key).count(),
+        2,
+        "the key is printed once (and in the export line)"
+    );
+}
