@@ -1,0 +1,150 @@
+//! The documentation is part of the contract: the example configuration
+//! validates, the README's reference lists every default the code uses, and
+//! every placeholder secret shown in the docs is refused at start-up.
+
+use std::path::{Path, PathBuf};
+
+use amanah_gateway::config::{self, defaults, Source, EXAMPLE_SECRETS};
+
+fn repo_file(rel: &str) -> (PathBuf, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    (path, text)
+}
+
+#[test]
+fn example_config_validates() {
+    let (path, text) = repo_file("examples/amanah.toml");
+    let source = Source {
+        file: Some((path.display().to_string(), text)),
+        env: Vec::new(),
+        data_dir: None,
+        base_dir: path.parent().map(Path::to_path_buf),
+    };
+    let c = config::load(&source).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(c.routes.len(), 1);
+}
+
+#[test]
+fn readme_reference_lists_the_defaults_in_code() {
+    let (_, readme) = repo_file("README.md");
+    let (_, example) = repo_file("examples/amanah.toml");
+    for (key, value) in [
+        ("server.listen", format!("`{}`", defaults::LISTEN)),
+        (
+            "server.max_connections",
+            format!("`{}`", defaults::MAX_CONNECTIONS),
+        ),
+        (
+            "server.header_read_timeout_ms",
+            format!("`{}`", defaults::HEADER_READ_TIMEOUT_MS),
+        ),
+        (
+            "server.body_idle_timeout_ms",
+            format!("`{}`", defaults::BODY_IDLE_TIMEOUT_MS),
+        ),
+        (
+            "server.max_header_bytes",
+            format!("`{}`", defaults::MAX_HEADER_BYTES),
+        ),
+        ("server.max_headers", format!("`{}`", defaults::MAX_HEADERS)),
+        (
+            "server.tls.hsts_max_age_secs",
+            format!("`{}`", defaults::HSTS_MAX_AGE_SECS),
+        ),
+        ("admin.listen", format!("`{}`", defaults::ADMIN_LISTEN)),
+        (
+            "keys.default_ttl_days",
+            format!("`{}`", defaults::KEY_TTL_DAYS),
+        ),
+        (
+            "upstream.pool_idle_timeout_secs",
+            format!("`{}`", defaults::POOL_IDLE_TIMEOUT_SECS),
+        ),
+        (
+            "upstream.pool_max_idle_per_host",
+            format!("`{}`", defaults::POOL_MAX_IDLE_PER_HOST),
+        ),
+        (
+            "providers.<name>.connect_timeout_ms",
+            format!("`{}`", defaults::CONNECT_TIMEOUT_MS),
+        ),
+        (
+            "providers.<name>.first_byte_timeout_ms",
+            format!("`{}`", defaults::FIRST_BYTE_TIMEOUT_MS),
+        ),
+        (
+            "providers.<name>.idle_timeout_ms",
+            format!("`{}`", defaults::IDLE_TIMEOUT_MS),
+        ),
+        (
+            "routes[].max_body_bytes",
+            format!("`{}`", defaults::MAX_BODY_BYTES),
+        ),
+    ] {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{key}`")))
+            .unwrap_or_else(|| panic!("README reference has no row for {key}"));
+        assert!(
+            row.contains(&value),
+            "README row for {key} does not show default {value}: {row}"
+        );
+        let leaf = key.rsplit('.').next().unwrap();
+        assert!(
+            example.contains(leaf),
+            "examples/amanah.toml does not show {leaf}"
+        );
+    }
+}
+
+/// Any value the docs tell a reader to put in a secret must be refused.
+#[test]
+fn secrets_shown_in_docs_are_refused() {
+    let mut shown = Vec::new();
+    for rel in ["README.md", "examples/amanah.toml", "docs/ARCHITECTURE.md"] {
+        let (_, text) = repo_file(rel);
+        for line in text.lines() {
+            // `export NAME=value` and `echo 'value' > file` lines.
+            if let Some(rest) = line.trim_start().strip_prefix("export ") {
+                if let Some((name, value)) = rest.split_once('=') {
+                    let value = value
+                        .split(" #")
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches(['\'', '"']);
+                    if name.ends_with("KEY") || name.ends_with("SECRET") || name.ends_with("TOKEN")
+                    {
+                        if !value.starts_with('$') && !value.starts_with("amk_") {
+                            shown.push(value.to_owned());
+                        }
+                    }
+                }
+            }
+            if let Some(rest) = line.trim_start().strip_prefix("echo ") {
+                let value = rest
+                    .split('>')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['\'', '"']);
+                if !value.is_empty() {
+                    shown.push(value.to_owned());
+                }
+            }
+        }
+    }
+    assert!(
+        !shown.is_empty(),
+        "the docs show at least one example secret"
+    );
+    for value in shown {
+        assert!(
+            EXAMPLE_SECRETS.contains(&value.as_str()),
+            "docs show secret {value:?} that is not in EXAMPLE_SECRETS"
+        );
+    }
+}
