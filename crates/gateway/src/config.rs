@@ -304,6 +304,10 @@ fn read_secret_file(key: &str, path: &Path) -> Result<String, Problem> {
     })
 }
 
+/// Creates the secret atomically: the value is written and synced in a
+/// private temporary file, then hard-linked into place. A concurrent
+/// process either wins the link or finds the complete file; nobody reads a
+/// half-written secret or overwrites another's.
 fn create_secret_file(key: &str, path: &Path) -> Result<(), Problem> {
     use std::io::Write;
     let fail = |e: std::io::Error| {
@@ -313,9 +317,9 @@ fn create_secret_file(key: &str, path: &Path) -> Result<(), Problem> {
             "make the data directory writable, or configure the secret explicitly",
         )
     };
-    if let Some(dir) = path.parent() {
-        create_private_dir(dir).map_err(fail)?;
-    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir).map_err(fail)?;
+    let tmp = dir.join(format!(".tmp-secret-{}", amanah_crypto::random::hex(16)));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -323,16 +327,17 @@ fn create_secret_file(key: &str, path: &Path) -> Result<(), Problem> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(path) {
-        Ok(mut f) => {
-            let secret = amanah_crypto::random::base62(48);
-            f.write_all(secret.as_bytes()).map_err(fail)?;
-            f.sync_all().map_err(fail)
-        }
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(amanah_crypto::random::base62(48).as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| match std::fs::hard_link(&tmp, path) {
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(fail(e)),
-    }
+        other => other,
+    });
+    let _ = std::fs::remove_file(&tmp);
+    linked.map_err(fail)
 }
 
 /// Creates `dir` (and parents) readable only by the owner.

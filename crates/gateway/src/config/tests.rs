@@ -329,6 +329,29 @@ mod secrets {
     }
 
     #[test]
+    fn concurrent_creation_yields_one_complete_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("secrets/api_key_hmac");
+        let values: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        SecretRef::Generated(p.clone())
+                            .resolve("k")
+                            .unwrap()
+                            .expose()
+                            .to_owned()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(values.iter().all(|v| v == &values[0] && v.len() == 48));
+        let leftovers = std::fs::read_dir(p.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 1, "temporary files are cleaned up");
+    }
+
+    #[test]
     fn missing_env_secret_is_a_problem() {
         let err = SecretRef::Env("AMANAH_TEST_SURELY_UNSET_VAR".into())
             .resolve("k")
