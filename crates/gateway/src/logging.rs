@@ -192,38 +192,32 @@ pub fn subscriber(
     let level = filter::LevelFilter::from_level(cfg.level);
     let not_access = filter::filter_fn(|m| m.target() != ACCESS_TARGET);
     let only_access = filter::filter_fn(|m| m.target() == ACCESS_TARGET);
-    let main_layer = match cfg.format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_writer(Redacting::new(main))
-            .boxed(),
-        LogFormat::Human => tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .with_writer(Redacting::new(main))
-            .boxed(),
-    }
-    .with_filter(not_access)
-    .with_filter(level);
-    let access_layer = access.map(|w| {
-        match cfg.format {
-            LogFormat::Json => tracing_subscriber::fmt::layer()
-                .json()
-                .flatten_event(true)
-                .with_target(false)
-                .with_writer(Redacting::new(w))
-                .boxed(),
-            LogFormat::Human => tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_target(false)
-                .with_writer(Redacting::new(w))
-                .boxed(),
-        }
-        .with_filter(only_access)
-    });
+    let main_layer = fmt_layer(cfg.format, main, true)
+        .with_filter(not_access)
+        .with_filter(level);
+    let access_layer = access.map(|w| fmt_layer(cfg.format, w, false).with_filter(only_access));
     tracing_subscriber::registry()
         .with(main_layer)
         .with(access_layer)
+}
+
+/// A formatting layer in the configured format, writing through the redactor.
+fn fmt_layer<S>(
+    format: LogFormat,
+    writer: BoxMakeWriter,
+    with_target: bool,
+) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_target(with_target)
+        .with_writer(Redacting::new(writer));
+    match format {
+        LogFormat::Json => layer.json().flatten_event(true).boxed(),
+        LogFormat::Human => layer.boxed(),
+    }
 }
 
 /// Installs the process-wide subscriber: main log to stderr.
