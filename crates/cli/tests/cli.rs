@@ -299,7 +299,7 @@ impl Drop for Demo {
     }
 }
 
-fn start_demo(dir: &Path) -> Demo {
+fn start_demo(dir: &Path, extra: &[&str]) -> Demo {
     let port = free_port();
     let admin_port = free_port();
     let stderr_path = dir.join("demo.stderr");
@@ -313,6 +313,7 @@ fn start_demo(dir: &Path) -> Demo {
             "--data-dir",
         ])
         .arg(dir.join("data"))
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -355,7 +356,7 @@ fn curl(args: &[&str]) -> String {
 #[test]
 fn demo_works_as_the_readme_says() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = start_demo(dir.path());
+    let demo = start_demo(dir.path(), &[]);
     let key = demo
         .stdout
         .split_whitespace()
@@ -423,4 +424,58 @@ fn demo_works_as_the_readme_says() {
         2,
         "the key is printed once (and in the export line)"
     );
+}
+
+fn demo_key(demo: &Demo) -> String {
+    demo.stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("amk_"))
+        .expect("demo printed a key")
+        .trim_matches('\'')
+        .to_owned()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_upstream_flag_replaces_the_mock() {
+    let model_port = free_port();
+    let _model = Killed(
+        amanah()
+            .args([
+                "mock-upstream",
+                "--listen",
+                &format!("127.0.0.1:{model_port}"),
+                "--chunk-delay-ms",
+                "0",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let upstream = format!("http://127.0.0.1:{model_port}/v1");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", model_port)).is_err() {
+        assert!(Instant::now() < deadline, "mock-upstream did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_demo(dir.path(), &["--upstream", &upstream]);
+    assert!(demo.stdout.contains(&upstream), "{}", demo.stdout);
+    let key = demo_key(&demo);
+    let answer = curl(&[
+        &format!("http://127.0.0.1:{}/v1/chat/completions", demo.port),
+        "-H",
+        &format!("X-API-Key: {key}"),
+        "-d",
+        r#"{"model":"m","messages":[{"role":"user","content":"via the flag"}]}"#,
+    ]);
+    assert!(answer.contains("user: via the flag"), "{answer}");
 }

@@ -122,6 +122,8 @@ pub struct Setup {
     pub top: String,
     /// Point the provider at this address instead of the test upstream.
     pub upstream_addr: Option<SocketAddr>,
+    /// Replace the provider's whole base URL.
+    pub upstream_base: Option<String>,
 }
 
 pub struct Harness {
@@ -172,6 +174,10 @@ impl Harness {
         let provider_secret = random_secret("sk-test-");
         let secret_path = dir.path().join("provider.key");
         write_private(&secret_path, &provider_secret);
+        let base_url = setup
+            .upstream_base
+            .clone()
+            .unwrap_or_else(|| format!("http://{up_addr}/v1"));
         let text = format!(
             r#"
 {top}
@@ -181,7 +187,7 @@ listen = "127.0.0.1:0"
 [admin]
 listen = "127.0.0.1:0"
 [providers.up]
-base_url = "http://{up_addr}/v1"
+base_url = "{base_url}"
 credential = {{ file = "{secret}" }}
 {provider}
 [[routes]]

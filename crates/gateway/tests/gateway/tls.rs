@@ -39,6 +39,83 @@ async fn tls_harness() -> TlsHarness {
     }
 }
 
+/// Serves a [`TestUpstream`] over TLS with a fresh self-signed certificate
+/// for `localhost`; returns its address and the certificate's PEM.
+async fn tls_upstream() -> (
+    std::net::SocketAddr,
+    String,
+    tokio::sync::watch::Sender<bool>,
+) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.key_pair.serialize_der()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let limits = amanah_gateway::server::ConnLimits {
+        max_connections: 16,
+        header_read_timeout: Duration::from_secs(5),
+        max_header_bytes: 16 * 1024,
+        max_headers: 100,
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio::spawn(amanah_gateway::server::serve(
+        listener,
+        Some(acceptor),
+        limits,
+        Arc::new(TestUpstream::default()),
+        rx,
+    ));
+    (addr, cert.cert.pem(), tx)
+}
+
+#[tokio::test]
+async fn upstream_certificates_are_verified() {
+    let (addr, ca_pem, _stop) = tls_upstream().await;
+    let base = format!("https://localhost:{}/v1", addr.port());
+
+    // Not trusted: the system roots do not know this certificate.
+    let mut h = Harness::with(Setup {
+        upstream_base: Some(base.clone()),
+        ..Setup::default()
+    })
+    .await;
+    let key = h.key().await;
+    let (s, _, b) = send(
+        &client(),
+        post(&h.url("/v1/chat/completions"), Some(&key), "{}"),
+    )
+    .await;
+    assert_error(s, http::StatusCode::BAD_GATEWAY, &b, "bad_gateway");
+    h.finish().await;
+
+    // Trusted through upstream.extra_ca_file.
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let mut h = Harness::with(Setup {
+        upstream_base: Some(base),
+        top: format!("[upstream]\nextra_ca_file = \"{}\"", ca.display()),
+        ..Setup::default()
+    })
+    .await;
+    let key = h.key().await;
+    let (s, _, b) = send(
+        &client(),
+        post(&h.url("/v1/chat/completions"), Some(&key), "{}"),
+    )
+    .await;
+    assert_eq!(s, http::StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    h.finish().await;
+}
+
 async fn handshake(
     addr: std::net::SocketAddr,
     ca: &CertificateDer<'static>,
