@@ -1,0 +1,643 @@
+//! Phase two: from the raw tree to a [`Config`] in which invalid states
+//! cannot be represented. Every problem is collected with its fix; nothing
+//! stops at the first.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use amanah_policy::Requirement;
+use http::{HeaderName, Method};
+
+use super::raw::{self, RawConfig, RawSecretRef};
+use super::{
+    defaults, valid_role, AccessLog, Admin, Config, Cors, Keys, Log, LogFormat, Problem, Provider,
+    Route, SecretRef, Server, Source, Tls, UpstreamClient,
+};
+
+fn ms(v: Option<u64>, default: u64) -> Duration {
+    Duration::from_millis(v.unwrap_or(default))
+}
+
+fn usize_of(v: Option<u64>, default: u64) -> usize {
+    to_usize(v.unwrap_or(default))
+}
+
+/// A path as written in the configuration, made relative to the config
+/// file's directory.
+fn anchored(base: Option<&Path>, p: PathBuf) -> PathBuf {
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p,
+    }
+}
+
+pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<Problem>) -> Config {
+    let base = source.base_dir.as_deref();
+    let data_dir = source
+        .data_dir
+        .clone()
+        .or_else(|| raw.data_dir.take().map(|d| anchored(base, d)))
+        .unwrap_or_else(|| PathBuf::from(defaults::DATA_DIR));
+    anchor_paths(&mut raw, base);
+
+    let server = validate_server(raw.server, problems);
+    let admin = validate_admin(raw.admin, server.listen, problems);
+    let log = validate_log(raw.log, problems);
+    let cors = validate_cors(raw.cors, problems);
+    let keys = Keys {
+        hmac_secret: match raw.keys.hmac_secret {
+            Some(r) => secret_ref("keys.hmac_secret", r, problems),
+            None => Some(SecretRef::Generated(
+                data_dir.join(defaults::HMAC_SECRET_FILE),
+            )),
+        }
+        .unwrap_or(SecretRef::Generated(
+            data_dir.join(defaults::HMAC_SECRET_FILE),
+        )),
+        default_ttl: {
+            let days = raw.keys.default_ttl_days.unwrap_or(defaults::KEY_TTL_DAYS);
+            if days == 0 || days > 3650 {
+                problems.push(Problem::new(
+                    "keys.default_ttl_days",
+                    format!("{days} is outside 1..=3650"),
+                    "choose a lifetime between 1 and 3650 days (default 90)",
+                ));
+            }
+            Duration::from_secs(days.clamp(1, 3650) * 86_400)
+        },
+    };
+    let upstream = UpstreamClient {
+        extra_ca_file: raw.upstream.extra_ca_file,
+        pool_idle_timeout: Duration::from_secs(
+            raw.upstream
+                .pool_idle_timeout_secs
+                .unwrap_or(defaults::POOL_IDLE_TIMEOUT_SECS),
+        ),
+        pool_max_idle_per_host: usize_of(
+            raw.upstream.pool_max_idle_per_host,
+            defaults::POOL_MAX_IDLE_PER_HOST,
+        ),
+    };
+
+    let mut providers = Vec::new();
+    for (name, p) in raw.providers {
+        if let Some(p) = validate_provider(&name, p, problems) {
+            providers.push(p);
+        }
+    }
+    let mut routes = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, r) in raw.routes.into_iter().enumerate() {
+        if let Some(route) = validate_route(i, r, &providers, problems) {
+            if !names.insert(route.name.clone()) {
+                problems.push(Problem::new(
+                    format!("routes[{i}].name"),
+                    format!("route name `{}` is used twice", route.name),
+                    "give every route a unique name",
+                ));
+            }
+            routes.push(route);
+        }
+    }
+    check_route_overlaps(&routes, problems);
+
+    Config {
+        data_dir,
+        server,
+        admin,
+        log,
+        cors,
+        keys,
+        upstream,
+        providers,
+        routes,
+    }
+}
+
+/// Makes every file path the configuration names relative to `base`.
+fn anchor_paths(raw: &mut RawConfig, base: Option<&Path>) {
+    let fix = |p: &mut Option<PathBuf>| {
+        if let Some(path) = p.take() {
+            *p = Some(anchored(base, path));
+        }
+    };
+    if let Some(tls) = raw.server.tls.as_mut() {
+        fix(&mut tls.cert_file);
+        fix(&mut tls.key_file);
+    }
+    fix(&mut raw.upstream.extra_ca_file);
+    if let Some(secret) = raw.keys.hmac_secret.as_mut() {
+        fix(&mut secret.file);
+    }
+    for p in raw.providers.values_mut() {
+        if let Some(secret) = p.credential.as_mut() {
+            fix(&mut secret.file);
+        }
+    }
+    if let Some(log) = raw.log.access_log.as_mut() {
+        if !matches!(log.as_str(), "off" | "stdout" | "stderr" | "") {
+            *log = anchored(base, PathBuf::from(&*log)).display().to_string();
+        }
+    }
+}
+
+fn parse_addr(key: &str, value: &str, problems: &mut Vec<Problem>) -> Option<SocketAddr> {
+    match value.parse::<SocketAddr>() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            problems.push(Problem::new(
+                key,
+                format!("`{value}` is not an IP address and port"),
+                "write it as 127.0.0.1:8080 or [::1]:8080",
+            ));
+            None
+        }
+    }
+}
+
+fn validate_server(raw: raw::RawServer, problems: &mut Vec<Problem>) -> Server {
+    let listen_text = raw.listen.unwrap_or_else(|| defaults::LISTEN.to_owned());
+    let listen = parse_addr("server.listen", &listen_text, problems)
+        .unwrap_or_else(|| defaults::LISTEN.parse().expect("default parses"));
+    let tls = raw.tls.and_then(|t| match (t.cert_file, t.key_file) {
+        (Some(cert_file), Some(key_file)) => Some(Tls {
+            cert_file,
+            key_file,
+            hsts_max_age_secs: t.hsts_max_age_secs.unwrap_or(defaults::HSTS_MAX_AGE_SECS),
+        }),
+        _ => {
+            problems.push(Problem::new(
+                "server.tls",
+                "TLS needs both cert_file and key_file",
+                "set server.tls.cert_file and server.tls.key_file to PEM files",
+            ));
+            None
+        }
+    });
+    let allow_public = raw.allow_public.unwrap_or(false);
+    let public_ok = allow_public && tls.is_some();
+    if !listen.ip().is_loopback() && !public_ok {
+        problems.push(Problem::new(
+            "server.listen",
+            format!("{listen} is not a loopback address, and serving beyond this machine needs an explicit opt-in and TLS"),
+            "set server.allow_public = true and configure [server.tls] with cert_file and key_file, or listen on 127.0.0.1",
+        ));
+    }
+    Server {
+        listen,
+        tls,
+        max_connections: to_usize(positive(
+            "server.max_connections",
+            raw.max_connections,
+            defaults::MAX_CONNECTIONS,
+            problems,
+        )),
+        header_read_timeout: Duration::from_millis(positive(
+            "server.header_read_timeout_ms",
+            raw.header_read_timeout_ms,
+            defaults::HEADER_READ_TIMEOUT_MS,
+            problems,
+        )),
+        body_idle_timeout: Duration::from_millis(positive(
+            "server.body_idle_timeout_ms",
+            raw.body_idle_timeout_ms,
+            defaults::BODY_IDLE_TIMEOUT_MS,
+            problems,
+        )),
+        max_header_bytes: to_usize(positive(
+            "server.max_header_bytes",
+            raw.max_header_bytes,
+            defaults::MAX_HEADER_BYTES,
+            problems,
+        )),
+        max_headers: to_usize(positive(
+            "server.max_headers",
+            raw.max_headers,
+            defaults::MAX_HEADERS,
+            problems,
+        )),
+    }
+}
+
+/// `v` or `default`; zero is a problem (a zero limit or timeout would
+/// refuse everything, or nothing).
+fn positive(key: &str, v: Option<u64>, default: u64, problems: &mut Vec<Problem>) -> u64 {
+    match v.unwrap_or(default) {
+        0 => {
+            problems.push(Problem::new(
+                key,
+                "must be greater than zero",
+                format!("remove the key to use the default ({default})"),
+            ));
+            default
+        }
+        v => v,
+    }
+}
+
+fn to_usize(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+fn validate_admin(raw: raw::RawAdmin, traffic: SocketAddr, problems: &mut Vec<Problem>) -> Admin {
+    let text = raw
+        .listen
+        .unwrap_or_else(|| defaults::ADMIN_LISTEN.to_owned());
+    let listen = parse_addr("admin.listen", &text, problems)
+        .unwrap_or_else(|| defaults::ADMIN_LISTEN.parse().expect("default parses"));
+    if !listen.ip().is_loopback() && !raw.allow_public.unwrap_or(false) {
+        problems.push(Problem::new(
+            "admin.listen",
+            format!(
+                "{listen} is not a loopback address; the admin listener exposes health and metrics"
+            ),
+            "keep it on 127.0.0.1, or set admin.allow_public = true behind a firewall",
+        ));
+    }
+    if listen == traffic && listen.port() != 0 {
+        problems.push(Problem::new(
+            "admin.listen",
+            "the admin listener must not share the traffic port",
+            "choose another port (default 9090)",
+        ));
+    }
+    Admin { listen }
+}
+
+fn validate_log(raw: raw::RawLog, problems: &mut Vec<Problem>) -> Log {
+    let format = match raw.format.as_deref().unwrap_or(defaults::LOG_FORMAT) {
+        "human" => LogFormat::Human,
+        "json" => LogFormat::Json,
+        other => {
+            problems.push(Problem::new(
+                "log.format",
+                format!("unknown format `{other}`"),
+                "use \"human\" or \"json\"",
+            ));
+            LogFormat::Human
+        }
+    };
+    let level_text = raw.level.unwrap_or_else(|| defaults::LOG_LEVEL.to_owned());
+    let level = level_text.parse::<tracing::Level>().unwrap_or_else(|_| {
+        problems.push(Problem::new(
+            "log.level",
+            format!("unknown level `{level_text}`"),
+            "use one of error, warn, info, debug, trace",
+        ));
+        tracing::Level::INFO
+    });
+    let access_log = match raw.access_log.as_deref().unwrap_or(defaults::ACCESS_LOG) {
+        "off" => AccessLog::Off,
+        "stdout" => AccessLog::Stdout,
+        "stderr" => AccessLog::Stderr,
+        "" => {
+            problems.push(Problem::new(
+                "log.access_log",
+                "empty value",
+                "use \"stdout\", \"stderr\", \"off\" or a file path",
+            ));
+            AccessLog::Stdout
+        }
+        path => AccessLog::File(PathBuf::from(path)),
+    };
+    Log {
+        format,
+        level,
+        access_log,
+    }
+}
+
+fn validate_cors(raw: raw::RawCors, problems: &mut Vec<Problem>) -> Cors {
+    let allowed_origins = raw.allowed_origins.unwrap_or_default();
+    let allow_credentials = raw.allow_credentials.unwrap_or(false);
+    for (i, origin) in allowed_origins.iter().enumerate() {
+        let key = format!("cors.allowed_origins[{i}]");
+        if origin == "*" {
+            if allow_credentials {
+                problems.push(Problem::new(
+                    key,
+                    "a wildcard origin together with allow_credentials would let any site act with the user's credentials",
+                    "list the exact origins, or set cors.allow_credentials = false",
+                ));
+            }
+            continue;
+        }
+        if !is_origin(origin) {
+            problems.push(Problem::new(
+                key,
+                format!("`{origin}` is not an origin"),
+                "write scheme://host[:port] with no path, e.g. https://app.example.com",
+            ));
+        }
+    }
+    let allowed_headers = raw
+        .allowed_headers
+        .unwrap_or_else(|| {
+            defaults::CORS_ALLOWED_HEADERS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
+        .into_iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect::<Vec<_>>();
+    for h in &allowed_headers {
+        if HeaderName::from_bytes(h.as_bytes()).is_err() {
+            problems.push(Problem::new(
+                "cors.allowed_headers",
+                format!("`{h}` is not a header name"),
+                "list header names such as content-type",
+            ));
+        }
+    }
+    Cors {
+        allowed_origins,
+        allow_credentials,
+        allowed_headers,
+        max_age_secs: raw.max_age_secs.unwrap_or(defaults::CORS_MAX_AGE_SECS),
+    }
+}
+
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' '])
+        && rest.parse::<http::uri::Authority>().is_ok()
+}
+
+fn secret_ref(key: &str, raw: RawSecretRef, problems: &mut Vec<Problem>) -> Option<SecretRef> {
+    if raw.value.is_some() {
+        problems.push(Problem::new(
+            key,
+            "secrets are not accepted inline in the configuration",
+            format!("put the secret in a file ({key} = {{ file = \"/etc/amanah/secret\" }}) or an environment variable ({key} = {{ env = \"VAR\" }})"),
+        ));
+        return None;
+    }
+    match (raw.file, raw.env) {
+        (Some(f), None) => Some(SecretRef::File(f)),
+        (None, Some(e)) if !e.is_empty() => Some(SecretRef::Env(e)),
+        _ => {
+            problems.push(Problem::new(
+                key,
+                "a secret needs exactly one of `file` or `env`",
+                format!("write {key} = {{ file = \"/path\" }} or {key} = {{ env = \"VAR\" }}"),
+            ));
+            None
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !name.contains("__")
+}
+
+fn validate_provider(
+    name: &str,
+    raw: raw::RawProvider,
+    problems: &mut Vec<Problem>,
+) -> Option<Provider> {
+    let key = |k: &str| format!("providers.{name}.{k}");
+    let mut ok = true;
+    if !valid_name(name) {
+        problems.push(Problem::new(
+            format!("providers.{name}"),
+            "provider names use lowercase letters, digits, - and _ (no double underscore)",
+            "rename the provider, e.g. [providers.openai]",
+        ));
+        ok = false;
+    }
+    let base_url = match raw.base_url.as_deref().map(parse_base_url) {
+        Some(Ok(u)) => Some(u),
+        Some(Err(msg)) => {
+            problems.push(Problem::new(
+                key("base_url"),
+                msg,
+                "write an absolute URL such as https://api.openai.com/v1",
+            ));
+            None
+        }
+        None => {
+            problems.push(Problem::new(
+                key("base_url"),
+                "missing",
+                "set the provider's base URL, e.g. https://api.openai.com/v1",
+            ));
+            None
+        }
+    };
+    if let Some(u) = &base_url {
+        let host = u.host().unwrap_or_default();
+        let loopback = host == "localhost"
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if u.scheme_str() == Some("http") && !loopback && !raw.allow_plaintext.unwrap_or(false) {
+            problems.push(Problem::new(
+                key("base_url"),
+                "plain http to another machine would send prompts and the provider credential unencrypted",
+                format!("use https://, or set {} = true for a trusted private network", key("allow_plaintext")),
+            ));
+        }
+    }
+    let credential = raw
+        .credential
+        .and_then(|c| secret_ref(&key("credential"), c, problems));
+    let header_text = raw
+        .credential_header
+        .unwrap_or_else(|| defaults::CREDENTIAL_HEADER.to_owned());
+    let credential_header =
+        match HeaderName::from_bytes(header_text.to_ascii_lowercase().as_bytes()) {
+            Ok(h) => h,
+            Err(_) => {
+                problems.push(Problem::new(
+                    key("credential_header"),
+                    format!("`{header_text}` is not a header name"),
+                    "use e.g. authorization or x-api-key",
+                ));
+                ok = false;
+                HeaderName::from_static(defaults::CREDENTIAL_HEADER)
+            }
+        };
+    Some(Provider {
+        name: name.to_owned(),
+        base_url: base_url.filter(|_| ok)?,
+        credential,
+        credential_header,
+        connect_timeout: ms(raw.connect_timeout_ms, defaults::CONNECT_TIMEOUT_MS),
+        first_byte_timeout: ms(raw.first_byte_timeout_ms, defaults::FIRST_BYTE_TIMEOUT_MS),
+        idle_timeout: ms(raw.idle_timeout_ms, defaults::IDLE_TIMEOUT_MS),
+    })
+}
+
+fn parse_base_url(text: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = text.parse().map_err(|_| format!("`{text}` is not a URL"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err(format!("`{text}` must start with http:// or https://")),
+    }
+    let Some(authority) = uri.authority() else {
+        return Err(format!("`{text}` has no host"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(
+            "credentials in the URL are not accepted; use the provider's credential".into(),
+        );
+    }
+    if uri.query().is_some() {
+        return Err(format!("`{text}` must not carry a query string"));
+    }
+    let path = uri.path().trim_end_matches('/');
+    http::Uri::builder()
+        .scheme(uri.scheme_str().unwrap_or("https"))
+        .authority(authority.as_str())
+        .path_and_query(if path.is_empty() { "/" } else { path })
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn validate_route(
+    i: usize,
+    raw: raw::RawRoute,
+    providers: &[Provider],
+    problems: &mut Vec<Problem>,
+) -> Option<Route> {
+    let key = |k: &str| format!("routes[{i}].{k}");
+    let before = problems.len();
+    let name = raw.name.unwrap_or_default();
+    if !valid_name(&name) {
+        problems.push(Problem::new(
+            key("name"),
+            format!("`{name}` is not a valid route name"),
+            "use lowercase letters, digits, - and _, e.g. name = \"chat\"",
+        ));
+    }
+    let path_prefix = match raw.path_prefix {
+        Some(p) if crate::router::is_clean_path(&p) => {
+            let trimmed = p.trim_end_matches('/');
+            if trimmed.is_empty() {
+                "/".to_owned()
+            } else {
+                trimmed.to_owned()
+            }
+        }
+        Some(p) => {
+            problems.push(Problem::new(
+                key("path_prefix"),
+                format!("`{p}` is not a clean absolute path"),
+                "start with / and use no . or .. segments, %, ? or #, e.g. /v1",
+            ));
+            String::new()
+        }
+        None => {
+            problems.push(Problem::new(
+                key("path_prefix"),
+                "missing",
+                "set the path prefix the route serves, e.g. \"/v1\"",
+            ));
+            String::new()
+        }
+    };
+    let methods = match raw.methods {
+        Some(m) if !m.is_empty() => m
+            .iter()
+            .filter_map(
+                |m| match Method::from_bytes(m.to_ascii_uppercase().as_bytes()) {
+                    Ok(method) if method != Method::CONNECT && method != Method::TRACE => {
+                        Some(method)
+                    }
+                    _ => {
+                        problems.push(Problem::new(
+                            key("methods"),
+                            format!("`{m}` is not an allowed method"),
+                            "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+                        ));
+                        None
+                    }
+                },
+            )
+            .collect(),
+        _ => {
+            problems.push(Problem::new(
+                key("methods"),
+                "missing or empty",
+                "list the methods the route accepts, e.g. methods = [\"POST\"]",
+            ));
+            Vec::new()
+        }
+    };
+    let provider = match raw.provider {
+        Some(p) => match providers.iter().position(|x| x.name == p) {
+            Some(idx) => Some(idx),
+            None => {
+                problems.push(Problem::new(
+                    key("provider"),
+                    format!("no provider named `{p}`"),
+                    format!("define [providers.{p}] with a base_url, or fix the name"),
+                ));
+                None
+            }
+        },
+        None => {
+            problems.push(Problem::new(
+                key("provider"),
+                "missing",
+                "name the provider this route forwards to",
+            ));
+            None
+        }
+    };
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(defaults::MAX_BODY_BYTES);
+    let allowed_roles = raw.allowed_roles.unwrap_or_default();
+    for r in &allowed_roles {
+        if !valid_role(r) {
+            problems.push(Problem::new(
+                key("allowed_roles"),
+                format!("`{r}` is not a valid role name"),
+                "use lowercase letters, digits, -, _ and :",
+            ));
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    Some(Route {
+        name,
+        path_prefix,
+        methods,
+        provider: provider?,
+        max_body_bytes,
+        requirement: Requirement {
+            any_of_roles: allowed_roles,
+        },
+    })
+}
+
+fn check_route_overlaps(routes: &[Route], problems: &mut Vec<Problem>) {
+    for (i, a) in routes.iter().enumerate() {
+        for b in &routes[i + 1..] {
+            if a.path_prefix == b.path_prefix && a.methods.iter().any(|m| b.methods.contains(m)) {
+                problems.push(Problem::new(
+                    format!("routes.{}", b.name),
+                    format!(
+                        "serves the same path prefix and a method of route `{}`",
+                        a.name
+                    ),
+                    "give each (path_prefix, method) pair to one route",
+                ));
+            }
+        }
+    }
+}
