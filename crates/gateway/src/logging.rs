@@ -31,8 +31,14 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         replacement,
     };
     vec![
-        // Amanah API keys: keep the public id, drop the secret.
-        rule(r"amk_([0-9a-f]{8})_[0-9A-Za-z]+", "amk_${1}_***REDACTED***"),
+        // Amanah API keys: keep the public id, drop the secret. The secret
+        // runs through underscores so that a key glued to another
+        // (`amk_<id>_amk_<id>_<secret>`) cannot hide the second secret
+        // behind a consumed prefix; over-masking is the safe direction.
+        rule(
+            r"amk_([0-9a-f]{8})_[0-9A-Za-z_]+",
+            "amk_${1}_***REDACTED***",
+        ),
         // Bearer tokens of any kind.
         rule(
             r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=\-]+",
@@ -275,6 +281,19 @@ mod tests {
                 assert!(!got.contains(secret), "{input:?} → {got:?}");
             }
         }
+    }
+
+    /// Found by the `redact` fuzz target: the first key's match consumed the
+    /// second key's `amk` and left its secret in clear.
+    #[test]
+    fn adjacent_keys_are_both_masked() {
+        let out = redact("amk_1a2b3c4d_amk_1a2b3c4d_SECRETsecret1234");
+        assert!(!out.contains("SECRETsecret1234"), "{out}");
+        let out = redact("k1=amk_1a2b3c4d_AAAAAAAAAAAAAAAAAAAA,amk_99999999_BBBBBBBBBBBBBBBBBBBB");
+        assert!(
+            !out.contains("AAAAAAAA") && !out.contains("BBBBBBBB"),
+            "{out}"
+        );
     }
 
     #[test]
