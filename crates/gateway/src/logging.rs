@@ -45,7 +45,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             "${1} ***REDACTED***",
         ),
         // OpenAI/Anthropic-style provider keys.
-        rule(r"\bsk-[A-Za-z0-9_\-]{8,}", "sk-***REDACTED***"),
+        // Not `\b`: `_` is a word character, and `KEY_sk-...` must be caught.
+        rule(
+            r"(^|[^A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}",
+            "${1}sk-***REDACTED***",
+        ),
         // password=..., "secret": "...", token: ...
         rule(
             r#"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|credential)(\\?"?\s*[:=]\s*\\?"?)[^\s"\\&,;}]+"#,
@@ -281,6 +285,16 @@ mod tests {
                 assert!(!got.contains(secret), "{input:?} → {got:?}");
             }
         }
+    }
+
+    #[test]
+    fn provider_key_after_an_underscore_is_masked() {
+        let out = redact("OPENAI_KEY_sk-proj-abcdefghij12345 task-manager-abcdefgh");
+        assert!(!out.contains("abcdefghij12345"), "{out}");
+        assert!(
+            out.contains("task-manager-abcdefgh"),
+            "ordinary words stay: {out}"
+        );
     }
 
     /// Found by the `redact` fuzz target: the first key's match consumed the
