@@ -34,18 +34,13 @@ pub fn check_request_path(path: &str) -> Result<(), GatewayError> {
             "the request path contains an encoded separator",
         ));
     }
-    if path.len() > 1
-        && path[1..]
+    if path != "/" {
+        // One trailing slash is fine; any other empty segment is not.
+        let inner = &path[1..];
+        let inner = inner.strip_suffix('/').unwrap_or(inner);
+        if inner
             .split('/')
             .any(|s| s.is_empty() || s == "." || s == "..")
-        && path != "/"
-    {
-        // A trailing slash yields one empty last segment; allow exactly that.
-        let trimmed = path.strip_suffix('/').unwrap_or(path);
-        if trimmed.len() <= 1
-            || trimmed[1..]
-                .split('/')
-                .any(|s| s.is_empty() || s == "." || s == "..")
         {
             return Err(GatewayError::BadRequest(
                 "the request path contains empty or dot segments",
