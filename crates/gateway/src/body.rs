@@ -77,7 +77,10 @@ pub struct GuardedBody<B> {
     inner: B,
     limit: Option<u64>,
     seen: u64,
-    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    idle: Option<Duration>,
+    /// Armed the first time the inner body has nothing to give: a body that
+    /// arrives in one piece never costs a timer.
+    sleep: Option<Pin<Box<Sleep>>>,
     tripped: Arc<Tripped>,
 }
 
@@ -96,7 +99,8 @@ impl<B> GuardedBody<B> {
             inner,
             limit,
             seen: 0,
-            idle: idle.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
+            idle,
+            sleep: None,
             tripped: Arc::default(),
         }
     }
@@ -131,18 +135,21 @@ where
                         }
                     }
                 }
-                if let Some((d, sleep)) = &mut this.idle {
-                    sleep.as_mut().reset(Instant::now() + *d);
+                if let (Some(d), Some(sleep)) = (this.idle, &mut this.sleep) {
+                    sleep.as_mut().reset(Instant::now() + d);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
-                if let Some((d, sleep)) = &mut this.idle {
+                if let Some(d) = this.idle {
+                    let sleep = this
+                        .sleep
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(d)));
                     if sleep.as_mut().poll(cx).is_ready() {
                         this.tripped.idle.store(true, Ordering::Relaxed);
-                        return Poll::Ready(Some(Err(GuardError::Idle(*d).into())));
+                        return Poll::Ready(Some(Err(GuardError::Idle(d).into())));
                     }
                 }
                 Poll::Pending

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use amanah_crypto::api_key::{self, KeyHasher, NewApiKey, PresentedKey};
 use amanah_policy::{Principal, PrincipalKind};
@@ -58,9 +58,18 @@ impl KeyInfo {
     }
 }
 
+/// How long a key record read from the store is reused. Revocation through
+/// this process (CLI in-process, admin API) evicts at once; revocation by
+/// another process sharing the store takes effect within this bound.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+
 pub struct KeyService {
     store: Arc<dyn Store>,
     hasher: KeyHasher,
+    /// Recently read key records, so a busy key costs no store round trip.
+    /// Only ids that exist are cached, so the map is bounded by the number
+    /// of keys; the secret is still checked (HMAC) on every request.
+    cache: Mutex<HashMap<String, (Instant, Arc<ApiKeyRecord>)>>,
     /// Last-used times waiting to be written; flushed in batches so a busy
     /// key does not cost a database write per request.
     pending_uses: Mutex<HashMap<String, i64>>,
@@ -83,6 +92,7 @@ impl KeyService {
         Self {
             store,
             hasher,
+            cache: Mutex::default(),
             pending_uses: Mutex::default(),
         }
     }
@@ -141,7 +151,31 @@ impl KeyService {
     }
 
     pub async fn revoke(&self, id: &str, now: i64) -> Result<RevokeOutcome, KeyError> {
-        Ok(self.store.revoke_api_key(id, now).await?)
+        let outcome = self.store.revoke_api_key(id, now).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(id);
+        }
+        Ok(outcome)
+    }
+
+    /// The record for `id`, from the cache while fresh, else from the store.
+    async fn record(&self, id: &str) -> Result<Option<Arc<ApiKeyRecord>>, StoreError> {
+        let now = Instant::now();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((at, rec)) = cache.get(id) {
+                if now.duration_since(*at) < KEY_CACHE_TTL {
+                    return Ok(Some(Arc::clone(rec)));
+                }
+            }
+        }
+        let Some(record) = self.store.api_key(id).await? else {
+            return Ok(None);
+        };
+        let record = Arc::new(record);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(id.to_owned(), (now, Arc::clone(&record)));
+        }
+        Ok(Some(record))
     }
 
     /// The identify stage for API keys: `Authorization: Bearer <key>` or
@@ -156,7 +190,7 @@ impl KeyService {
         let Some(key) = PresentedKey::parse(presented) else {
             return fail(AuthFailure::Malformed);
         };
-        let Some(record) = self.store.api_key(key.id()).await? else {
+        let Some(record) = self.record(key.id()).await? else {
             // Same work as a wrong secret, so timing does not reveal which ids exist.
             self.hasher.verify_against_nothing(key);
             return fail(AuthFailure::UnknownKey);
@@ -175,7 +209,7 @@ impl KeyService {
         Ok(Principal {
             id: format!("key:{}", record.id),
             kind: PrincipalKind::ApiKey,
-            roles: record.roles,
+            roles: record.roles.clone(),
         })
     }
 

@@ -24,8 +24,28 @@ fn is_acceptable(v: &[u8]) -> bool {
 }
 
 /// 128 random bits as 32 hex digits.
+///
+/// Drawn from a per-thread buffer refilled from the OS generator, so a
+/// request id costs no system call. Ids are correlation handles, not
+/// secrets; what matters is that they do not repeat.
 pub fn generate() -> HeaderValue {
-    let id = amanah_crypto::random::encode_hex(&amanah_crypto::random::bytes::<16>());
+    use std::cell::RefCell;
+    const BUF: usize = 1024;
+    thread_local! {
+        static POOL: RefCell<([u8; BUF], usize)> = const { RefCell::new(([0; BUF], BUF)) };
+    }
+    let bytes: [u8; 16] = POOL.with(|pool| {
+        let (buf, used) = &mut *pool.borrow_mut();
+        if *used + 16 > BUF {
+            amanah_crypto::random::fill(buf);
+            *used = 0;
+        }
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&buf[*used..*used + 16]);
+        *used += 16;
+        out
+    });
+    let id = amanah_crypto::random::encode_hex(&bytes);
     HeaderValue::from_str(&id).expect("hex is a valid header value")
 }
 
@@ -38,6 +58,12 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(HEADER, HeaderValue::from_static("abc-123.x:y_z"));
         assert_eq!(accept_or_generate(&h), "abc-123.x:y_z");
+    }
+
+    #[test]
+    fn generated_ids_do_not_repeat_across_refills() {
+        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| generate()).collect();
+        assert_eq!(ids.len(), 10_000);
     }
 
     #[test]

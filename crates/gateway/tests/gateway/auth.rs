@@ -119,3 +119,51 @@ async fn store_holds_only_keyed_hashes_and_records_last_use() {
     }
     h.finish().await;
 }
+
+#[tokio::test]
+async fn revocation_by_another_process_takes_effect_within_the_cache_ttl() {
+    use amanah_store::Store;
+    let mut h = Harness::start().await;
+    let (id, key) = h.key_for(&["contributor"], Duration::from_secs(3600)).await;
+    let c = client();
+    // Used once, so its record is cached.
+    assert_eq!(
+        send(&c, get(&h.url("/v1/models"), Some(&key))).await.0,
+        StatusCode::OK
+    );
+    // Another process (the CLI) revokes through its own connection.
+    let other = amanah_store::SqliteStore::open(&h.dir.path().join("data/amanah.db")).unwrap();
+    other
+        .revoke_api_key(&id, amanah_gateway::keys::now_unix())
+        .await
+        .unwrap();
+    tokio::time::sleep(amanah_gateway::keys::KEY_CACHE_TTL + Duration::from_millis(100)).await;
+    let (s, _, _) = send(&c, get(&h.url("/v1/models"), Some(&key))).await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "a revoked key kept working past the cache TTL"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn in_process_revocation_is_immediate() {
+    let mut h = Harness::start().await;
+    let (id, key) = h.key_for(&["contributor"], Duration::from_secs(3600)).await;
+    let c = client();
+    assert_eq!(
+        send(&c, get(&h.url("/v1/models"), Some(&key))).await.0,
+        StatusCode::OK
+    );
+    let gw = h.gw.as_ref().unwrap();
+    gw.keys
+        .revoke(&id, amanah_gateway::keys::now_unix())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&c, get(&h.url("/v1/models"), Some(&key))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    h.finish().await;
+}
