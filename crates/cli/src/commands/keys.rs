@@ -34,7 +34,7 @@ pub enum Command {
         #[command(flatten)]
         location: Location,
     },
-    /// Revoke a key by id; it stops working at once.
+    /// Revoke a key by id; a running gateway refuses it within 1 s.
     Revoke {
         id: String,
         #[arg(long)]
