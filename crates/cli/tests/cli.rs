@@ -357,13 +357,7 @@ fn curl(args: &[&str]) -> String {
 fn demo_works_as_the_readme_says() {
     let dir = tempfile::tempdir().unwrap();
     let demo = start_demo(dir.path(), &[]);
-    let key = demo
-        .stdout
-        .split_whitespace()
-        .find(|w| w.starts_with("amk_"))
-        .expect("demo printed a key")
-        .trim_matches('\'')
-        .to_owned();
+    let key = demo_key(&demo);
     let base = format!("http://127.0.0.1:{}", demo.port);
     let auth = format!("Authorization: Bearer {key}");
 

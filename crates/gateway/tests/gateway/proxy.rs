@@ -218,11 +218,7 @@ async fn upstream_unreachable_is_502_and_counted() {
     })
     .await;
     let key = h.key().await;
-    let (s, _, b) = send(
-        &client(),
-        post(&h.url("/v1/chat/completions"), Some(&key), "{}"),
-    )
-    .await;
+    let (s, _, b) = h.chat(&key).await;
     assert_error(s, StatusCode::BAD_GATEWAY, &b, "bad_gateway");
     assert!(
         !String::from_utf8_lossy(&b).contains(&dead.port().to_string()),

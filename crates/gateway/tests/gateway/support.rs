@@ -246,6 +246,15 @@ provider = "up"
             .1
     }
 
+    /// `POST /v1/chat/completions` with `key`, collected.
+    pub async fn chat(&self, key: &str) -> (StatusCode, HeaderMap, Bytes) {
+        send(
+            &client(),
+            post(&self.url("/v1/chat/completions"), Some(key), "{}"),
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -88,11 +88,7 @@ async fn upstream_certificates_are_verified() {
     })
     .await;
     let key = h.key().await;
-    let (s, _, b) = send(
-        &client(),
-        post(&h.url("/v1/chat/completions"), Some(&key), "{}"),
-    )
-    .await;
+    let (s, _, b) = h.chat(&key).await;
     assert_error(s, http::StatusCode::BAD_GATEWAY, &b, "bad_gateway");
     h.finish().await;
 
@@ -107,11 +103,7 @@ async fn upstream_certificates_are_verified() {
     })
     .await;
     let key = h.key().await;
-    let (s, _, b) = send(
-        &client(),
-        post(&h.url("/v1/chat/completions"), Some(&key), "{}"),
-    )
-    .await;
+    let (s, _, b) = h.chat(&key).await;
     assert_eq!(s, http::StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     h.finish().await;
 }
