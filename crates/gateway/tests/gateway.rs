@@ -6,6 +6,7 @@ mod gateway {
     pub mod support;
 
     mod auth;
+    mod failclosed;
     mod limits;
     mod proxy;
     mod tls;
