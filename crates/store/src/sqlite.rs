@@ -59,9 +59,9 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        make_private(path)?;
         let writer = open_connection(path, true)?;
         migrate(&writer)?;
-        restrict_permissions(path);
         let readers = (0..READERS)
             .map(|_| open_connection(path, false))
             .collect::<Result<Vec<_>, _>>()?;
@@ -130,13 +130,27 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> 
 }
 
 /// The database holds key hashes and, later, encrypted records: nobody but
-/// the service account needs to read it.
-fn restrict_permissions(path: &Path) {
+/// the service account needs to read it. The file is made owner-only
+/// *before* SQLite first opens it, because SQLite creates the `-wal` and
+/// `-shm` files (which hold database pages) with the main file's mode.
+fn make_private(path: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // An empty file is a valid empty database.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(unavailable)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(unavailable)?;
     }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -346,12 +360,24 @@ mod tests {
         );
     }
 
+    /// The WAL and shared-memory files hold database pages too; SQLite gives
+    /// them the main file's mode, so that must be private before first open.
     #[cfg(unix)]
-    #[test]
-    fn database_file_is_private() {
+    #[tokio::test]
+    async fn database_and_its_wal_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("amanah.db");
+        let store = SqliteStore::open(&path).unwrap();
+        crate::conformance::run_all(&store).await; // writes, so the WAL exists
+        for suffix in ["", "-wal", "-shm"] {
+            let file = dir.path().join(format!("amanah.db{suffix}"));
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", file.display());
+        }
+        // An existing database with a loose mode is tightened on open.
+        drop(store);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         drop(SqliteStore::open(&path).unwrap());
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "mode {mode:o}");
