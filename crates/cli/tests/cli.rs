@@ -473,3 +473,38 @@ fn demo_upstream_flag_replaces_the_mock() {
     ]);
     assert!(answer.contains("user: via the flag"), "{answer}");
 }
+
+/// `config check` judges what `serve` judges: a credential that cannot be
+/// sent as a header value is reported by both.
+#[test]
+fn config_check_refuses_a_credential_that_is_not_a_header_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write_private(
+        &dir.path().join("p.key"),
+        &format!("sk-{}\u{1}tail", "a".repeat(40)),
+    );
+    let cfg = write_config(
+        dir.path(),
+        "[providers.p]\nbase_url = \"https://x.example/v1\"\ncredential = { file = \"p.key\" }\n",
+    );
+    for cmd in [&["config", "check"][..], &["serve"][..]] {
+        let out = amanah()
+            .args(cmd)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap();
+        let all = text(&out);
+        assert!(!out.status.success(), "{cmd:?}: {all}");
+        assert!(
+            all.contains("providers.p.credential") && all.contains("not allowed in a header"),
+            "{cmd:?}: {all}"
+        );
+        assert!(
+            !all.contains("aaaaaaaaaa"),
+            "{cmd:?} echoed the secret: {all}"
+        );
+    }
+}

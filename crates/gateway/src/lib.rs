@@ -34,7 +34,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use amanah_crypto::api_key::KeyHasher;
-use amanah_crypto::SecretString;
 use amanah_store::{SqliteStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -96,7 +95,8 @@ pub fn key_hasher(config: &Config) -> Result<KeyHasher, Problems> {
 /// secrets, certificates, CA files.
 pub struct Prepared {
     hasher: KeyHasher,
-    credentials: Vec<Option<SecretString>>,
+    /// Per provider, the header value that carries its credential.
+    credentials: Vec<Option<http::HeaderValue>>,
     server_tls: Option<Arc<rustls::ServerConfig>>,
     client_tls: rustls::ClientConfig,
 }
@@ -129,15 +129,16 @@ fn collect(config: &Config, create_generated: bool) -> (Option<Prepared>, Vec<Pr
         config::SecretRef::Generated(path) if !create_generated && !path.exists() => None,
         _ => key_hasher(config).map_err(|p| problems.extend(p.0)).ok(),
     };
-    let credentials: Vec<Option<SecretString>> = config
+    let credentials: Vec<Option<http::HeaderValue>> = config
         .providers
         .iter()
         .map(|p| {
-            p.credential.as_ref().and_then(|c| {
-                c.resolve(&format!("providers.{}.credential", p.name))
-                    .map_err(|e| problems.push(e))
-                    .ok()
-            })
+            let key = format!("providers.{}.credential", p.name);
+            let secret = p.credential.as_ref()?.resolve(&key);
+            secret
+                .and_then(|s| proxy::credential_value(&p.credential_header, &s, &key))
+                .map_err(|e| problems.push(e))
+                .ok()
         })
         .collect();
     let server_tls = config
@@ -191,8 +192,7 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Start
 pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, StartError> {
     let prepared = prepare(config)?;
     let keys = Arc::new(keys::KeyService::new(Arc::clone(&store), prepared.hasher));
-    let upstreams = proxy::Upstreams::new(config, &prepared.credentials, prepared.client_tls)
-        .map_err(|p| Problems(vec![p]))?;
+    let upstreams = proxy::Upstreams::new(config, prepared.credentials, prepared.client_tls);
     let metrics = Arc::new(metrics::Metrics::new(
         config.routes.iter().map(|r| r.name.as_str()),
     ));

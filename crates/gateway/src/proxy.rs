@@ -140,7 +140,7 @@ pub fn client_tls(config: &Config) -> Result<rustls::ClientConfig, Problem> {
 /// The header value to inject: `Bearer <secret>` for `Authorization`, the
 /// raw secret for any other header. Marked sensitive so HTTP/2 never
 /// indexes it and debug output hides it.
-fn credential_value(
+pub fn credential_value(
     header: &HeaderName,
     secret: &SecretString,
     key: &str,
@@ -162,37 +162,26 @@ fn credential_value(
 }
 
 impl Upstreams {
+    /// One client per provider; `credentials[i]` is injected for provider `i`.
     pub fn new(
         config: &Config,
-        credentials: &[Option<SecretString>],
+        credentials: Vec<Option<HeaderValue>>,
         tls: rustls::ClientConfig,
-    ) -> Result<Self, Problem> {
+    ) -> Self {
         let providers = config
             .providers
             .iter()
             .zip(credentials)
-            .map(|(p, secret)| {
-                let credential = secret
-                    .as_ref()
-                    .map(|s| {
-                        credential_value(
-                            &p.credential_header,
-                            s,
-                            &format!("providers.{}.credential", p.name),
-                        )
-                    })
-                    .transpose()?;
-                Ok(ProviderClient {
-                    client: build_client(config, p, tls.clone()),
-                    base: p.base_url.clone(),
-                    credential,
-                    credential_header: p.credential_header.clone(),
-                    first_byte_timeout: p.first_byte_timeout,
-                    idle_timeout: p.idle_timeout,
-                })
+            .map(|(p, credential)| ProviderClient {
+                client: build_client(config, p, tls.clone()),
+                base: p.base_url.clone(),
+                credential,
+                credential_header: p.credential_header.clone(),
+                first_byte_timeout: p.first_byte_timeout,
+                idle_timeout: p.idle_timeout,
             })
-            .collect::<Result<_, Problem>>()?;
-        Ok(Self { providers })
+            .collect();
+        Self { providers }
     }
 
     /// Sends the permitted request upstream and streams the answer back.
