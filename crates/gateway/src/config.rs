@@ -49,6 +49,8 @@ pub mod defaults {
     pub const CORS_ALLOWED_HEADERS: &[&str] =
         &["authorization", "content-type", "x-api-key", "x-request-id"];
     pub const KEY_TTL_DAYS: u64 = 90;
+    /// The longest lifetime a key may have, from config or `--expires`.
+    pub const MAX_KEY_TTL_DAYS: u64 = 3650;
     pub const HMAC_SECRET_FILE: &str = "secrets/api_key_hmac";
     pub const POOL_IDLE_TIMEOUT_SECS: u64 = 90;
     pub const POOL_MAX_IDLE_PER_HOST: u64 = 32;

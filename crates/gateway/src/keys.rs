@@ -22,7 +22,10 @@ pub enum KeyError {
     NoRole,
     #[error("invalid key name: 1 to 128 printable characters")]
     InvalidName,
-    #[error("lifetime must be between 1 second and 3650 days")]
+    #[error(
+        "lifetime must be between 1 second and {} days",
+        crate::config::defaults::MAX_KEY_TTL_DAYS
+    )]
     InvalidLifetime,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -114,7 +117,8 @@ impl KeyService {
         if let Some(bad) = roles.iter().find(|r| !crate::config::valid_role(r)) {
             return Err(KeyError::InvalidRole(bad.clone()));
         }
-        if lifetime.is_zero() || lifetime > Duration::from_secs(3650 * 86_400) {
+        let max = Duration::from_secs(crate::config::defaults::MAX_KEY_TTL_DAYS * 86_400);
+        if lifetime.is_zero() || lifetime > max {
             return Err(KeyError::InvalidLifetime);
         }
         // Ids are 32 random bits; on the rare collision, draw again.

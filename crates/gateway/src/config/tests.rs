@@ -243,6 +243,27 @@ provider = "p"
 }
 
 #[test]
+fn an_invalid_provider_is_reported_once_not_again_by_its_routes() {
+    let text = "[providers.p]\nbase_url = \"ftp://x\"\n[[routes]]\nname = \"r\"\npath_prefix = \"/v1\"\nmethods = [\"POST\"]\nprovider = \"p\"\n";
+    let err = load_text(text, &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["providers.p.base_url"], "{err}");
+}
+
+#[test]
+fn zero_provider_timeouts_refused() {
+    let text = "[providers.p]\nbase_url = \"https://x.example\"\nconnect_timeout_ms = 0\nfirst_byte_timeout_ms = 0\nidle_timeout_ms = 0\n";
+    let err = load_text(text, &[]).unwrap_err();
+    assert_eq!(
+        keys_of(&err),
+        [
+            "providers.p.connect_timeout_ms",
+            "providers.p.first_byte_timeout_ms",
+            "providers.p.idle_timeout_ms"
+        ]
+    );
+}
+
+#[test]
 fn type_errors_are_problems_not_panics() {
     let err = load_text("[server]\nmax_connections = \"many\"\n", &[]).unwrap_err();
     assert_eq!(err.0.len(), 1);

@@ -16,14 +16,6 @@ use super::{
     Route, SecretRef, Server, Source, Tls, UpstreamClient,
 };
 
-fn ms(v: Option<u64>, default: u64) -> Duration {
-    Duration::from_millis(v.unwrap_or(default))
-}
-
-fn usize_of(v: Option<u64>, default: u64) -> usize {
-    to_usize(v.unwrap_or(default))
-}
-
 /// A path as written in the configuration, made relative to the config
 /// file's directory.
 fn anchored(base: Option<&Path>, p: PathBuf) -> PathBuf {
@@ -46,26 +38,28 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
     let admin = validate_admin(raw.admin, server.listen, problems);
     let log = validate_log(raw.log, problems);
     let cors = validate_cors(raw.cors, problems);
+    let generated = SecretRef::Generated(data_dir.join(defaults::HMAC_SECRET_FILE));
     let keys = Keys {
-        hmac_secret: match raw.keys.hmac_secret {
-            Some(r) => secret_ref("keys.hmac_secret", r, problems),
-            None => Some(SecretRef::Generated(
-                data_dir.join(defaults::HMAC_SECRET_FILE),
-            )),
-        }
-        .unwrap_or(SecretRef::Generated(
-            data_dir.join(defaults::HMAC_SECRET_FILE),
-        )),
+        // A bad reference is already a problem; the fallback is never used then.
+        hmac_secret: raw
+            .keys
+            .hmac_secret
+            .and_then(|r| secret_ref("keys.hmac_secret", r, problems))
+            .unwrap_or(generated),
         default_ttl: {
+            let max = defaults::MAX_KEY_TTL_DAYS;
             let days = raw.keys.default_ttl_days.unwrap_or(defaults::KEY_TTL_DAYS);
-            if days == 0 || days > 3650 {
+            if days == 0 || days > max {
                 problems.push(Problem::new(
                     "keys.default_ttl_days",
-                    format!("{days} is outside 1..=3650"),
-                    "choose a lifetime between 1 and 3650 days (default 90)",
+                    format!("{days} is outside 1..={max}"),
+                    format!(
+                        "choose a lifetime between 1 and {max} days (default {})",
+                        defaults::KEY_TTL_DAYS
+                    ),
                 ));
             }
-            Duration::from_secs(days.clamp(1, 3650) * 86_400)
+            Duration::from_secs(days.clamp(1, max) * 86_400)
         },
     };
     let upstream = UpstreamClient {
@@ -75,12 +69,14 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
                 .pool_idle_timeout_secs
                 .unwrap_or(defaults::POOL_IDLE_TIMEOUT_SECS),
         ),
-        pool_max_idle_per_host: usize_of(
-            raw.upstream.pool_max_idle_per_host,
-            defaults::POOL_MAX_IDLE_PER_HOST,
+        pool_max_idle_per_host: to_usize(
+            raw.upstream
+                .pool_max_idle_per_host
+                .unwrap_or(defaults::POOL_MAX_IDLE_PER_HOST),
         ),
     };
 
+    let declared: BTreeSet<String> = raw.providers.keys().cloned().collect();
     let mut providers = Vec::new();
     for (name, p) in raw.providers {
         if let Some(p) = validate_provider(&name, p, problems) {
@@ -90,7 +86,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
     let mut routes = Vec::new();
     let mut names = BTreeSet::new();
     for (i, r) in raw.routes.into_iter().enumerate() {
-        if let Some(route) = validate_route(i, r, &providers, problems) {
+        if let Some(route) = validate_route(i, r, &providers, &declared, problems) {
             if !names.insert(route.name.clone()) {
                 problems.push(Problem::new(
                     format!("routes[{i}].name"),
@@ -408,14 +404,13 @@ fn validate_provider(
     problems: &mut Vec<Problem>,
 ) -> Option<Provider> {
     let key = |k: &str| format!("providers.{name}.{k}");
-    let mut ok = true;
+    let before = problems.len();
     if !valid_name(name) {
         problems.push(Problem::new(
             format!("providers.{name}"),
             "provider names use lowercase letters, digits, - and _ (no double underscore)",
             "rename the provider, e.g. [providers.openai]",
         ));
-        ok = false;
     }
     let base_url = match raw.base_url.as_deref().map(parse_base_url) {
         Some(Ok(u)) => Some(u),
@@ -467,18 +462,41 @@ fn validate_provider(
                     format!("`{header_text}` is not a header name"),
                     "use e.g. authorization or x-api-key",
                 ));
-                ok = false;
                 HeaderName::from_static(defaults::CREDENTIAL_HEADER)
             }
         };
+    let timeout = |k: &str, v: Option<u64>, default: u64, problems: &mut Vec<Problem>| {
+        Duration::from_millis(positive(&key(k), v, default, problems))
+    };
+    let connect_timeout = timeout(
+        "connect_timeout_ms",
+        raw.connect_timeout_ms,
+        defaults::CONNECT_TIMEOUT_MS,
+        problems,
+    );
+    let first_byte_timeout = timeout(
+        "first_byte_timeout_ms",
+        raw.first_byte_timeout_ms,
+        defaults::FIRST_BYTE_TIMEOUT_MS,
+        problems,
+    );
+    let idle_timeout = timeout(
+        "idle_timeout_ms",
+        raw.idle_timeout_ms,
+        defaults::IDLE_TIMEOUT_MS,
+        problems,
+    );
+    if problems.len() > before {
+        return None;
+    }
     Some(Provider {
         name: name.to_owned(),
-        base_url: base_url.filter(|_| ok)?,
+        base_url: base_url?,
         credential,
         credential_header,
-        connect_timeout: ms(raw.connect_timeout_ms, defaults::CONNECT_TIMEOUT_MS),
-        first_byte_timeout: ms(raw.first_byte_timeout_ms, defaults::FIRST_BYTE_TIMEOUT_MS),
-        idle_timeout: ms(raw.idle_timeout_ms, defaults::IDLE_TIMEOUT_MS),
+        connect_timeout,
+        first_byte_timeout,
+        idle_timeout,
     })
 }
 
@@ -512,6 +530,7 @@ fn validate_route(
     i: usize,
     raw: raw::RawRoute,
     providers: &[Provider],
+    declared: &BTreeSet<String>,
     problems: &mut Vec<Problem>,
 ) -> Option<Route> {
     let key = |k: &str| format!("routes[{i}].{k}");
@@ -581,6 +600,8 @@ fn validate_route(
     let provider = match raw.provider {
         Some(p) => match providers.iter().position(|x| x.name == p) {
             Some(idx) => Some(idx),
+            // Declared but invalid: its own problems are already reported.
+            None if declared.contains(&p) => None,
             None => {
                 problems.push(Problem::new(
                     key("provider"),
