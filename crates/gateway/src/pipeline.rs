@@ -176,7 +176,8 @@ impl Handler for Gateway {
         let request_id = request_id::accept_or_generate(req.headers());
         let origin = req.headers().get(header::ORIGIN).cloned();
         let method = req.method().clone();
-        let path: String = req.uri().path().chars().take(256).collect();
+        // A reference-count bump; the path is only read if the access log is on.
+        let uri = req.uri().clone();
         let mut trace = Trace::default();
 
         let mut response = match self.run(req, &request_id, &mut trace).await {
@@ -203,7 +204,7 @@ impl Handler for Gateway {
             request.id = request_id.to_str().unwrap_or_default(),
             client.ip = %peer.ip(),
             http.method = %method,
-            url.path = %path,
+            url.path = truncate(uri.path(), 256),
             route.name = trace.route.map_or("-", |i| self.router.route(i).name.as_str()),
             principal.id = trace.principal.as_deref().unwrap_or("-"),
             http.status = status,
@@ -211,6 +212,18 @@ impl Handler for Gateway {
         );
         response
     }
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn check_header_limits(headers: &HeaderMap, limits: RequestLimits) -> Result<(), GatewayError> {
@@ -237,5 +250,17 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, GatewayError> {
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(Some)
             .ok_or(GatewayError::BadRequest("invalid Content-Length")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn truncate_keeps_short_text_and_cuts_on_char_boundaries() {
+        assert_eq!(truncate("/v1/models", 256), "/v1/models");
+        assert_eq!(truncate("abcdef", 3), "abc");
+        assert_eq!(truncate("aé", 2), "a");
     }
 }
