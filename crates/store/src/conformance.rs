@@ -3,6 +3,11 @@
 
 use crate::{ApiKeyRecord, KeyStatus, RevokeOutcome, Store, StoreError};
 
+/// A plausible key record, for backend tests.
+pub fn record_for_tests(id: &str, created_at: i64) -> ApiKeyRecord {
+    record(id, created_at)
+}
+
 fn record(id: &str, created_at: i64) -> ApiKeyRecord {
     ApiKeyRecord {
         id: id.to_owned(),

@@ -60,8 +60,8 @@ impl SqliteStore {
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         make_private(path)?;
-        let writer = open_connection(path, true)?;
-        migrate(&writer)?;
+        let mut writer = open_connection(path, true)?;
+        migrate(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| open_connection(path, false))
             .collect::<Result<Vec<_>, _>>()?;
@@ -153,15 +153,19 @@ fn make_private(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
+/// Applies pending migrations in one immediate transaction, so two
+/// processes opening a new database at once apply each migration once: the
+/// second waits for the write lock, then finds nothing left to do.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = write_tx(conn)?;
+    tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version    INTEGER PRIMARY KEY,
             applied_at INTEGER NOT NULL DEFAULT (unixepoch())
         ) STRICT;",
     )
     .map_err(unavailable)?;
-    let current: i64 = conn
+    let current: i64 = tx
         .query_row(
             "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
             [],
@@ -176,16 +180,25 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         });
     }
     for &(version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        let tx = conn.unchecked_transaction().map_err(unavailable)?;
         tx.execute_batch(sql).map_err(unavailable)?;
         tx.execute(
             "INSERT INTO schema_migrations (version) VALUES (?1)",
             [version],
         )
         .map_err(unavailable)?;
-        tx.commit().map_err(unavailable)?;
     }
-    Ok(())
+    tx.commit().map_err(unavailable)
+}
+
+/// A write transaction that takes the write lock when it begins.
+///
+/// A deferred transaction that reads and then writes fails at once with
+/// "database is locked" when another connection committed in between (the
+/// busy timeout does not apply to that upgrade). Taking the lock up front
+/// makes a concurrent writer (the CLI beside a running gateway) wait instead.
+fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(map_err)
 }
 
 fn map_err(e: rusqlite::Error) -> StoreError {
@@ -266,7 +279,7 @@ impl Store for SqliteStore {
     async fn revoke_api_key(&self, id: &str, now: i64) -> Result<RevokeOutcome, StoreError> {
         let id = id.to_owned();
         self.write(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+            let tx = write_tx(c)?;
             let revoked: Option<Option<i64>> = tx
                 .query_row(
                     "SELECT revoked_at FROM api_keys WHERE id = ?1",
@@ -299,7 +312,7 @@ impl Store for SqliteStore {
         }
         let uses = uses.to_vec();
         self.write(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+            let tx = write_tx(c)?;
             {
                 let mut stmt = tx
                     .prepare_cached(
@@ -358,6 +371,38 @@ mod tests {
             matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
             "{err}"
         );
+    }
+
+    /// Two processes writing the same file (the gateway flushing last-used
+    /// times while the CLI revokes) must wait for each other, never fail
+    /// with "database is locked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_on_one_file_wait_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("amanah.db");
+        let gateway = SqliteStore::open(&path).unwrap();
+        let cli = SqliteStore::open(&path).unwrap();
+        for i in 0..50 {
+            let mut r = crate::conformance::record_for_tests(&format!("{i:08x}"), 1_000);
+            r.name = format!("k{i}");
+            gateway.insert_api_key(&r).await.unwrap();
+        }
+        let flusher = tokio::spawn(async move {
+            for t in 0..400 {
+                let uses: Vec<(String, i64)> =
+                    (0..50).map(|i| (format!("{i:08x}"), 2_000 + t)).collect();
+                gateway.record_api_key_use(&uses).await.unwrap();
+            }
+        });
+        for i in 0..50 {
+            cli.revoke_api_key(&format!("{i:08x}"), 3_000)
+                .await
+                .unwrap();
+        }
+        flusher.await.unwrap();
+        for r in cli.list_api_keys().await.unwrap() {
+            assert_eq!(r.revoked_at, Some(3_000));
+        }
     }
 
     /// The WAL and shared-memory files hold database pages too; SQLite gives
