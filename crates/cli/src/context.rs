@@ -42,6 +42,15 @@ pub fn problems_error(problems: &Problems) -> anyhow::Error {
     anyhow::anyhow!("refusing to continue with an invalid configuration")
 }
 
+/// A failed start: configuration problems printed like `config check`,
+/// anything else (a port in use, an unreadable store) as it is.
+pub fn start_error(e: amanah_gateway::StartError) -> anyhow::Error {
+    match e {
+        amanah_gateway::StartError::Config(p) => problems_error(&p),
+        other => other.into(),
+    }
+}
+
 /// The key service over the embedded store named by the configuration.
 pub fn key_service(config: &Config) -> anyhow::Result<amanah_gateway::keys::KeyService> {
     let store = amanah_gateway::open_embedded_store(&config.data_dir)

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use amanah_gateway::config::{self, Source};
-use amanah_gateway::keys::{now_unix, KeyService};
+use amanah_gateway::keys::now_unix;
 use amanah_gateway::mock_upstream::MockUpstream;
 use anyhow::Context as _;
 
-use crate::context::{problems_error, shutdown_signal};
+use crate::context::{problems_error, shutdown_signal, start_error};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -88,13 +88,12 @@ provider = "model"
     let config = config::load(&source).map_err(|p| problems_error(&p))?;
     amanah_gateway::logging::init(&config.log).context("initializing logging")?;
 
-    let store: Arc<dyn amanah_store::Store> =
-        Arc::new(amanah_gateway::open_embedded_store(&config.data_dir)?);
-    let keys = KeyService::new(
-        Arc::clone(&store),
-        amanah_gateway::key_hasher(&config).map_err(|p| problems_error(&p))?,
-    );
-    let (demo_key, info) = keys
+    let store = amanah_gateway::open_embedded_store(&config.data_dir)?;
+    let running = amanah_gateway::start(&config, Arc::new(store))
+        .await
+        .map_err(start_error)?;
+    let (demo_key, info) = running
+        .keys
         .create(
             "demo",
             &["contributor".to_owned()],
@@ -102,12 +101,6 @@ provider = "model"
             now_unix(),
         )
         .await?;
-
-    let running = match amanah_gateway::start(&config, store).await {
-        Ok(r) => r,
-        Err(amanah_gateway::StartError::Config(p)) => return Err(problems_error(&p)),
-        Err(e) => return Err(e.into()),
-    };
     let gw = format!("http://{}", running.addr);
     let key = demo_key.plaintext.expose();
     let model = if args.upstream.is_some() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::context::{problems_error, shutdown_signal, Location};
+use crate::context::{problems_error, shutdown_signal, start_error, Location};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,11 +16,9 @@ pub async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let config = args.location.load().map_err(|p| problems_error(&p))?;
     amanah_gateway::logging::init(&config.log).context("initializing logging")?;
     let store = amanah_gateway::open_embedded_store(&config.data_dir)?;
-    let running = match amanah_gateway::start(&config, Arc::new(store)).await {
-        Ok(r) => r,
-        Err(amanah_gateway::StartError::Config(p)) => return Err(problems_error(&p)),
-        Err(e) => return Err(e.into()),
-    };
+    let running = amanah_gateway::start(&config, Arc::new(store))
+        .await
+        .map_err(start_error)?;
     eprintln!(
         "amanah: serving on {} (admin {})",
         running.addr, running.admin_addr
