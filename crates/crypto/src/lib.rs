@@ -9,12 +9,21 @@
 //!   the API-key HMAC secret). Zeroized on drop; its `Debug` never prints it.
 //! - [`api_key`]: the `amk_<id>_<secret>` format, its generation, parsing,
 //!   keyed hashing ([`api_key::KeyHasher`]) and masked display.
+//! - [`jwt`]: JWS/JWT verification and JWK sets.
+//! - [`password`]: Argon2id password hashing and the password policy.
+//! - [`totp`]: RFC 6238 one-time codes and recovery codes.
+//! - [`seal`]: authenticated encryption of small values under a key derived
+//!   from a deployment secret.
 //! - [`random`]: the one source of randomness (the OS generator via `ring`).
 
 #![forbid(unsafe_code)]
 
 pub mod api_key;
+pub mod jwt;
+pub mod password;
 pub mod random;
+pub mod seal;
 mod secret;
+pub mod totp;
 
 pub use secret::SecretString;

@@ -12,11 +12,13 @@
 //! values, file permissions) by [`SecretRef::resolve`] when the process
 //! that needs it starts.
 
+mod identity;
 mod overrides;
 pub mod raw;
 mod secrets;
 mod validate;
 
+pub use identity::{JwksFetch, DEFAULT_JWT_ALGORITHMS};
 pub use secrets::{create_private_dir, SecretRef};
 
 use std::collections::HashSet;
@@ -25,7 +27,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use amanah_policy::Requirement;
+use amanah_crypto::jwt::Algorithm;
+use amanah_policy::{Policy, Requirement, RoleDef};
+
+use crate::ratelimit::Quota;
 use http::{HeaderName, Method};
 
 use raw::RawConfig;
@@ -59,6 +64,26 @@ pub mod defaults {
     pub const FIRST_BYTE_TIMEOUT_MS: u64 = 120_000;
     pub const IDLE_TIMEOUT_MS: u64 = 60_000;
     pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+    pub const ROTATION_GRACE_SECS: u64 = 86_400;
+    pub const ROUTE_PERMISSION: &str = "llm:invoke";
+    pub const JWT_LEEWAY_SECS: u64 = 60;
+    pub const JWT_MAX_LIFETIME_SECS: u64 = 86_400;
+    pub const JWT_ROLES_CLAIM: &str = "roles";
+    pub const JWKS_CACHE_SECS: u64 = 3_600;
+    pub const JWKS_FETCH_TIMEOUT_MS: u64 = 5_000;
+    pub const JWKS_REFETCH_MIN_INTERVAL_SECS: u64 = 30;
+    pub const MFA_REQUIRED_ROLES: &[&str] = &["admin"];
+    pub const SETUP_TOKEN_TTL_SECS: u64 = 86_400;
+    pub const SESSION_IDLE_TIMEOUT_SECS: u64 = 3_600;
+    pub const SESSION_ABSOLUTE_TIMEOUT_SECS: u64 = 43_200;
+    pub const LOCKOUT_THRESHOLD: u64 = 5;
+    pub const LOCKOUT_BASE_SECS: u64 = 300;
+    pub const LOCKOUT_MAX_SECS: u64 = 86_400;
+    pub const PASSWORD_MIN_CHARS: u64 = 12;
+    /// (requests, period in seconds)
+    pub const RATE_PER_PRINCIPAL: (u64, u64) = (600, 60);
+    pub const RATE_PER_IP: (u64, u64) = (1_200, 60);
+    pub const AUTH_FAILURES_PER_IP: (u64, u64) = (20, 300);
 }
 
 /// Secrets shorter than this are refused.
@@ -125,6 +150,16 @@ pub struct Config {
     pub log: Log,
     pub cors: Cors,
     pub keys: Keys,
+    /// Bearer JWTs are accepted only when this is set.
+    pub jwt: Option<Jwt>,
+    pub users: Users,
+    pub rate_limits: RateLimits,
+    /// Custom roles from the file (more come from the store at run time).
+    pub roles: Vec<RoleDef>,
+    /// Data class → roles cleared for it.
+    pub data_classes: Vec<(String, Vec<String>)>,
+    /// The predefined roles, the file's roles and data classes, compiled.
+    pub policy: Policy,
     pub upstream: UpstreamClient,
     pub providers: Vec<Provider>,
     pub routes: Vec<Route>,
@@ -187,6 +222,76 @@ pub struct Cors {
 pub struct Keys {
     pub hmac_secret: SecretRef,
     pub default_ttl: Duration,
+    /// How long a rotated key keeps working.
+    pub rotation_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Jwt {
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub algorithms: Vec<Algorithm>,
+    pub leeway_secs: u64,
+    pub max_lifetime_secs: u64,
+    /// Claim name or dotted path holding the caller's roles or groups.
+    pub roles_claim: String,
+    /// Claim value → Amanah role; when empty, values are role names.
+    pub role_map: std::collections::BTreeMap<String, String>,
+    pub hmac_secret: Option<SecretRef>,
+    pub public_key_files: Vec<PathBuf>,
+    pub jwks_file: Option<PathBuf>,
+    pub remote: Option<JwksRemote>,
+}
+
+/// Where a remote JWK set comes from.
+#[derive(Debug, Clone)]
+pub enum JwksRemote {
+    /// `<issuer>/.well-known/openid-configuration` names the `jwks_uri`.
+    Discovery {
+        url: http::Uri,
+        fetch: JwksFetch,
+    },
+    Url {
+        url: http::Uri,
+        fetch: JwksFetch,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Users {
+    /// Holders of these roles must enroll a second factor.
+    pub mfa_required_roles: Vec<String>,
+    pub setup_token_ttl: Duration,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
+    pub lockout: Lockout,
+    pub password: PasswordRules,
+}
+
+/// After `threshold` failed logins an account locks for `base`, doubling
+/// with each further lock up to `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lockout {
+    pub threshold: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordRules {
+    pub min_chars: usize,
+    pub require_letter: bool,
+    pub require_digit: bool,
+    pub require_symbol: bool,
+    pub reject_common: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    pub per_principal: Option<Quota>,
+    pub per_ip: Option<Quota>,
+    /// Failed authentication attempts allowed per source network.
+    pub auth_failures_per_ip: Option<Quota>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +323,7 @@ pub struct Route {
     pub provider: usize,
     pub max_body_bytes: u64,
     pub requirement: Requirement,
+    pub rate_limit: Option<Quota>,
 }
 
 /// Where the configuration comes from.

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use amanah_crypto::api_key::{self, KeyHasher, NewApiKey, PresentedKey};
-use amanah_policy::{Principal, PrincipalKind};
-use amanah_store::{ApiKeyRecord, KeyStatus, RevokeOutcome, Store, StoreError};
+use amanah_policy::{Grant, Principal, PrincipalKind};
+use amanah_store::{ApiKeyRecord, KeyStatus, KeyUse, RevokeOutcome, Store, StoreError};
 use http::{header, HeaderMap};
 
 use crate::error::{AuthFailure, GatewayError};
@@ -134,6 +134,10 @@ impl KeyService {
                 expires_at: now + lifetime.as_secs() as i64,
                 revoked_at: None,
                 last_used_at: None,
+                last_used_ip: None,
+                scopes: None,
+                service: None,
+                replaced_by: None,
             };
             match self.store.insert_api_key(&record).await {
                 Ok(()) => return Ok((key, KeyInfo::from_record(record, now))),
@@ -203,7 +207,7 @@ impl KeyService {
             return fail(AuthFailure::WrongSecret);
         }
         match record.status(now) {
-            KeyStatus::Active => {}
+            KeyStatus::Active | KeyStatus::Grace => {}
             KeyStatus::Expired => return fail(AuthFailure::Expired),
             KeyStatus::Revoked => return fail(AuthFailure::Revoked),
         }
@@ -212,15 +216,24 @@ impl KeyService {
         }
         Ok(Principal {
             id: format!("key:{}", record.id),
-            kind: PrincipalKind::ApiKey,
-            roles: record.roles.clone(),
+            kind: if record.service.is_some() {
+                PrincipalKind::ServiceKey
+            } else {
+                PrincipalKind::ApiKey
+            },
+            // A key's roles last as long as the key; expiry is checked above.
+            grants: record.roles.iter().map(Grant::permanent).collect(),
+            scopes: record.scopes.clone(),
         })
     }
 
     /// Writes pending last-used times to the store.
     pub async fn flush_last_used(&self) -> Result<(), StoreError> {
-        let batch: Vec<(String, i64)> = match self.pending_uses.lock() {
-            Ok(mut pending) => pending.drain().collect(),
+        let batch: Vec<KeyUse> = match self.pending_uses.lock() {
+            Ok(mut pending) => pending
+                .drain()
+                .map(|(id, at)| KeyUse { id, at, ip: None })
+                .collect(),
             Err(_) => return Ok(()),
         };
         self.store.record_api_key_use(&batch).await

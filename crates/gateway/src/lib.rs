@@ -12,10 +12,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod jwt;
 pub mod keys;
 pub mod logging;
 pub mod metrics;
@@ -23,6 +25,7 @@ pub mod mock_upstream;
 pub mod pipeline;
 pub mod protect;
 pub mod proxy;
+pub mod ratelimit;
 pub mod request_id;
 pub mod router;
 pub mod server;

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use amanah_policy::Policy;
 use http::{header, HeaderMap, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
@@ -41,6 +42,7 @@ struct Trace {
 #[derive(Debug)]
 pub struct Gateway {
     router: Router,
+    policy: Arc<Policy>,
     keys: Arc<KeyService>,
     upstreams: Upstreams,
     cors: CorsPolicy,
@@ -67,6 +69,7 @@ impl Gateway {
         methods.dedup();
         Self {
             router: Router::new(&config.routes),
+            policy: Arc::new(config.policy.clone()),
             keys,
             upstreams,
             cors: CorsPolicy::new(&config.cors),
@@ -110,7 +113,8 @@ impl Gateway {
 
         // 4. Identify: every route needs a principal. Before routing, so an
         //    unauthenticated caller learns nothing about which routes exist.
-        let principal = self.keys.identify(req.headers(), now_unix()).await?;
+        let now = now_unix();
+        let principal = self.keys.identify(req.headers(), now).await?;
         trace.principal = Some(principal.id.clone());
 
         // 5. Route: the longest prefix owns the path (404, 405).
@@ -120,7 +124,8 @@ impl Gateway {
         let remainder = matched.remainder.to_owned();
 
         // 6. Authorize: the permit is the only way into the forwarder (403).
-        let permit = amanah_policy::authorize(principal, &route.requirement, req)?;
+        let permit =
+            amanah_policy::authorize(&self.policy, principal, &route.requirement, now, req)?;
 
         // 7. Body limit: a declared length over the limit is refused before a
         //    byte is read; a streamed body is counted as it passes (413).

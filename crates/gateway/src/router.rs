@@ -125,7 +125,7 @@ fn strip_prefix<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use amanah_policy::Requirement;
+    use amanah_policy::{RequiredPermission, Requirement};
 
     fn route(name: &str, prefix: &str, methods: &[Method]) -> Route {
         Route {
@@ -134,7 +134,8 @@ mod tests {
             methods: methods.to_vec(),
             provider: 0,
             max_body_bytes: 10,
-            requirement: Requirement::default(),
+            requirement: Requirement::new(name, RequiredPermission::parse("llm:invoke").unwrap()),
+            rate_limit: None,
         }
     }
 

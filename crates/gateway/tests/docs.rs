@@ -27,6 +27,10 @@ fn example_config_validates() {
     assert_eq!(c.routes.len(), 1);
 }
 
+fn quota((requests, period): (u64, u64)) -> String {
+    format!("`{requests} / {period} s`")
+}
+
 #[test]
 fn readme_reference_lists_the_defaults_in_code() {
     let (_, readme) = repo_file("README.md");
@@ -82,6 +86,79 @@ fn readme_reference_lists_the_defaults_in_code() {
         (
             "routes[].max_body_bytes",
             format!("`{}`", defaults::MAX_BODY_BYTES),
+        ),
+        (
+            "keys.rotation_grace_secs",
+            format!("`{}`", defaults::ROTATION_GRACE_SECS),
+        ),
+        (
+            "routes[].permission",
+            format!("`{}`", defaults::ROUTE_PERMISSION),
+        ),
+        (
+            "jwt.leeway_secs",
+            format!("`{}`", defaults::JWT_LEEWAY_SECS),
+        ),
+        (
+            "jwt.max_lifetime_secs",
+            format!("`{}`", defaults::JWT_MAX_LIFETIME_SECS),
+        ),
+        (
+            "jwt.roles_claim",
+            format!("`{}`", defaults::JWT_ROLES_CLAIM),
+        ),
+        (
+            "jwt.jwks_cache_secs",
+            format!("`{}`", defaults::JWKS_CACHE_SECS),
+        ),
+        (
+            "jwt.jwks_fetch_timeout_ms",
+            format!("`{}`", defaults::JWKS_FETCH_TIMEOUT_MS),
+        ),
+        (
+            "jwt.jwks_refetch_min_interval_secs",
+            format!("`{}`", defaults::JWKS_REFETCH_MIN_INTERVAL_SECS),
+        ),
+        (
+            "users.mfa_required_roles",
+            format!("`{:?}`", defaults::MFA_REQUIRED_ROLES),
+        ),
+        (
+            "users.setup_token_ttl_secs",
+            format!("`{}`", defaults::SETUP_TOKEN_TTL_SECS),
+        ),
+        (
+            "users.session_idle_timeout_secs",
+            format!("`{}`", defaults::SESSION_IDLE_TIMEOUT_SECS),
+        ),
+        (
+            "users.session_absolute_timeout_secs",
+            format!("`{}`", defaults::SESSION_ABSOLUTE_TIMEOUT_SECS),
+        ),
+        (
+            "users.lockout_threshold",
+            format!("`{}`", defaults::LOCKOUT_THRESHOLD),
+        ),
+        (
+            "users.lockout_base_secs",
+            format!("`{}`", defaults::LOCKOUT_BASE_SECS),
+        ),
+        (
+            "users.lockout_max_secs",
+            format!("`{}`", defaults::LOCKOUT_MAX_SECS),
+        ),
+        (
+            "users.password.min_chars",
+            format!("`{}`", defaults::PASSWORD_MIN_CHARS),
+        ),
+        (
+            "rate_limits.per_principal",
+            quota(defaults::RATE_PER_PRINCIPAL),
+        ),
+        ("rate_limits.per_ip", quota(defaults::RATE_PER_IP)),
+        (
+            "rate_limits.auth_failures_per_ip",
+            quota(defaults::AUTH_FAILURES_PER_IP),
         ),
     ] {
         let row = readme

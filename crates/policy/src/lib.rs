@@ -1,4 +1,4 @@
-//! Amanah's authorization decisions.
+//! Amanah's authorization decisions: role-based access control.
 //!
 //! Pure: no IO, no async. The gateway identifies a caller as a
 //! [`Principal`], then asks [`authorize`] whether that principal may use a
@@ -6,149 +6,52 @@
 //! decision, and the forwarding code accepts nothing else, so a request
 //! cannot reach an upstream without having been authorized.
 //!
-//! The rules are deliberately small for now: every route needs an
-//! authenticated principal, and a route may restrict itself to a list of
-//! roles. Deny by default: an empty principal role set never matches a
-//! restricted route.
+//! # The model
+//!
+//! - A [`Permission`] is `resource:action` (`records:read`); a role may hold
+//!   wildcards (`records:*`, `*:read`, `*:*`). What a route demands is a
+//!   [`RequiredPermission`], which never contains a wildcard.
+//! - A role ([`RoleDef`]) holds permissions and may inherit other roles.
+//!   Six roles are predefined ([`predefined_roles`]); custom ones are added
+//!   with [`PolicyBuilder::role`].
+//! - A data class (such as `child_data`) lists the roles allowed to touch
+//!   it. A role qualifies if it or any role it inherits is listed; nothing,
+//!   not even `admin`, qualifies implicitly.
+//! - A [`Principal`] holds [`Grant`]s of roles, each optionally bounded in
+//!   time (`not_before <= now < not_after`), and optionally scopes limiting
+//!   it to named routes.
+//! - A [`Requirement`] names the route, the permission and optionally a data
+//!   class.
+//!
+//! A decision checks, in order: the scopes admit the route, an active role
+//! holds the permission, an active role is cleared for the data class. Deny
+//! by default: no active grant, an unknown role or an unknown data class
+//! never admits anything.
+//!
+//! # Seams
+//!
+//! [`PolicyBuilder::build`] is where configuration enters: it validates
+//! names, rejects unknown and cyclic inheritance, and precomputes each
+//! role's closure and effective permissions, so the resulting [`Policy`]
+//! decides with a few lookups and no allocation. [`authorize`] is the one
+//! function the request path calls; [`Policy::decide`] makes the same
+//! decision without a permit for checks that forward nothing.
 
 #![forbid(unsafe_code)]
 
-use std::fmt;
+mod decision;
+mod error;
+mod permission;
+mod policy;
+mod principal;
+mod role;
 
-/// Who is calling, once identified.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    /// Stable identifier; for an API key, `key:<id>`.
-    pub id: String,
-    pub kind: PrincipalKind,
-    pub roles: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PrincipalKind {
-    ApiKey,
-}
-
-impl fmt::Display for PrincipalKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PrincipalKind::ApiKey => "api_key",
-        })
-    }
-}
-
-/// What a route demands of its callers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Requirement {
-    /// Roles allowed to call; empty means any authenticated principal.
-    pub any_of_roles: Vec<String>,
-}
-
-/// Why a request was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Denied {
-    #[error("principal {principal} holds none of the roles the route requires")]
-    MissingRole { principal: String },
-}
-
-/// Proof that `T` was authorized for `principal`. Constructed only by
-/// [`authorize`]; the fields are private so no other code can forge one.
-#[derive(Debug)]
-pub struct Permitted<T> {
-    inner: T,
-    principal: Principal,
-}
-
-impl<T> Permitted<T> {
-    pub fn principal(&self) -> &Principal {
-        &self.principal
-    }
-
-    pub fn get(&self) -> &T {
-        &self.inner
-    }
-
-    /// Transforms the permitted value; the permit carries over. Only an
-    /// existing permit can be mapped, so this cannot forge one.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Permitted<U> {
-        Permitted {
-            inner: f(self.inner),
-            principal: self.principal,
-        }
-    }
-
-    /// Consumes the permit, yielding the authorized value and its principal.
-    pub fn into_parts(self) -> (T, Principal) {
-        (self.inner, self.principal)
-    }
-}
-
-/// The decision: may `principal` use a route with `requirement`?
-pub fn authorize<T>(
-    principal: Principal,
-    requirement: &Requirement,
-    request: T,
-) -> Result<Permitted<T>, Denied> {
-    let allowed = requirement.any_of_roles.is_empty()
-        || principal
-            .roles
-            .iter()
-            .any(|r| requirement.any_of_roles.iter().any(|want| want == r));
-    if allowed {
-        Ok(Permitted {
-            inner: request,
-            principal,
-        })
-    } else {
-        Err(Denied::MissingRole {
-            principal: principal.id,
-        })
-    }
-}
+pub use decision::{authorize, Denied, Permitted, Requirement};
+pub use error::PolicyError;
+pub use permission::{Permission, RequiredPermission};
+pub use policy::{Policy, PolicyBuilder, RoleView};
+pub use principal::{Grant, Principal, PrincipalKind};
+pub use role::{is_predefined_role, is_valid_role_name, predefined_roles, RoleDef};
 
 #[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn principal(roles: &[&str]) -> Principal {
-        Principal {
-            id: "key:00000000".into(),
-            kind: PrincipalKind::ApiKey,
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn unrestricted_route_admits_any_principal() {
-        let p = authorize(principal(&[]), &Requirement::default(), 7).unwrap();
-        assert_eq!(*p.get(), 7);
-    }
-
-    #[test]
-    fn restricted_route_needs_a_listed_role() {
-        let req = Requirement {
-            any_of_roles: vec!["contributor".into()],
-        };
-        assert!(authorize(principal(&["viewer"]), &req, ()).is_err());
-        assert!(authorize(principal(&[]), &req, ()).is_err());
-        assert!(authorize(principal(&["viewer", "contributor"]), &req, ()).is_ok());
-    }
-
-    proptest! {
-        /// Permit iff the requirement is empty or the sets intersect.
-        #[test]
-        fn decision_is_set_intersection(
-            have in proptest::collection::vec("[a-c]", 0..4),
-            want in proptest::collection::vec("[a-c]", 0..4),
-        ) {
-            let p = Principal { id: "p".into(), kind: PrincipalKind::ApiKey, roles: have.clone() };
-            let req = Requirement { any_of_roles: want.clone() };
-            let expected = want.is_empty() || have.iter().any(|h| want.contains(h));
-            prop_assert_eq!(authorize(p, &req, ()).is_ok(), expected);
-        }
-    }
-}
+mod properties;

@@ -6,7 +6,9 @@
 //! (enable the `conformance` feature in a dev-dependency to run it).
 //!
 //! Times are Unix seconds supplied by the caller, which keeps expiry logic
-//! testable without a clock.
+//! testable without a clock. Nothing secret is stored in a form that can be
+//! used as it is: API keys, session tokens, setup tokens and recovery codes
+//! as keyed tags, passwords as Argon2id hashes, TOTP secrets sealed.
 
 #![forbid(unsafe_code)]
 
@@ -14,68 +16,20 @@ use async_trait::async_trait;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+mod model;
 mod sqlite;
 
+pub use model::*;
 pub use sqlite::SqliteStore;
-
-/// An API key as stored: never the key itself, only its keyed hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    /// Public 8-hex-digit id, the lookup handle.
-    pub id: String,
-    pub name: String,
-    pub roles: Vec<String>,
-    /// `HMAC-SHA256(server_secret, key)`.
-    pub tag: Vec<u8>,
-    /// Last four characters of the secret, for the masked display.
-    pub last4: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub revoked_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-}
-
-impl ApiKeyRecord {
-    pub fn status(&self, now: i64) -> KeyStatus {
-        if self.revoked_at.is_some() {
-            KeyStatus::Revoked
-        } else if now >= self.expires_at {
-            KeyStatus::Expired
-        } else {
-            KeyStatus::Active
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyStatus {
-    Active,
-    Expired,
-    Revoked,
-}
-
-impl KeyStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyStatus::Active => "active",
-            KeyStatus::Expired => "expired",
-            KeyStatus::Revoked => "revoked",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RevokeOutcome {
-    Revoked,
-    AlreadyRevoked,
-    NotFound,
-}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     #[error("a record with this id already exists")]
     Conflict,
+    /// An optimistic update lost a race: the record changed since it was read.
+    #[error("the record changed since it was read")]
+    Stale,
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
     #[error(
@@ -94,7 +48,10 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap round trip proving the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Inserts a new key; [`StoreError::Conflict`] if the id is taken.
+    // --- API keys ---
+
+    /// Inserts a new key; [`StoreError::Conflict`] if the id is taken, or if
+    /// a service key for the same service and instance is already live.
     async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError>;
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
@@ -104,6 +61,80 @@ pub trait Store: Send + Sync + 'static {
 
     async fn revoke_api_key(&self, id: &str, now: i64) -> Result<RevokeOutcome, StoreError>;
 
-    /// Records last-used times in one batch; a time never moves backwards.
-    async fn record_api_key_use(&self, uses: &[(String, i64)]) -> Result<(), StoreError>;
+    /// Replaces `old_id` by `successor` in one transaction. The first
+    /// rotation shortens the old key's life to `grace_until`; rotating again
+    /// (a retry whose answer was lost) revokes the previous successor, whose
+    /// secret nobody may have seen, and leaves the grace period as it was.
+    async fn rotate_api_key(
+        &self,
+        old_id: &str,
+        successor: &ApiKeyRecord,
+        grace_until: i64,
+        now: i64,
+    ) -> Result<RotateOutcome, StoreError>;
+
+    /// Records last-used times and addresses in one batch; a time never
+    /// moves backwards.
+    async fn record_api_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError>;
+
+    // --- admin users ---
+
+    /// [`StoreError::Conflict`] if the id or the username is taken.
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    async fn user(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// All users, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Writes every mutable field of `user` if its `version` still matches
+    /// the stored one ([`StoreError::Stale`] otherwise) and returns the new
+    /// version. Concurrent logins cannot lose each other's failure counts.
+    async fn update_user(&self, user: &UserRecord) -> Result<i64, StoreError>;
+
+    /// Replaces the user's recovery codes (tags only).
+    async fn set_recovery_codes(&self, user_id: &str, tags: &[Vec<u8>]) -> Result<(), StoreError>;
+
+    /// Marks a recovery code used; false if it is unknown or already used.
+    async fn consume_recovery_code(
+        &self,
+        user_id: &str,
+        tag: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    async fn unused_recovery_codes(&self, user_id: &str) -> Result<u32, StoreError>;
+
+    // --- sessions ---
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    async fn session(&self, tag: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
+
+    async fn touch_session(&self, tag: &[u8], now: i64) -> Result<(), StoreError>;
+
+    /// False if there was no live session with this tag.
+    async fn revoke_session(&self, tag: &[u8], now: i64) -> Result<bool, StoreError>;
+
+    /// Revokes every live session of a user; returns how many.
+    async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> Result<u64, StoreError>;
+
+    // --- custom roles and grants ---
+
+    /// Inserts or replaces a custom role.
+    async fn put_role(&self, role: &RoleRecord) -> Result<(), StoreError>;
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// All custom roles, by name.
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError>;
+
+    async fn insert_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+
+    async fn delete_grant(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Grants, oldest first; only those of `principal` when given.
+    async fn list_grants(&self, principal: Option<&str>) -> Result<Vec<GrantRecord>, StoreError>;
 }

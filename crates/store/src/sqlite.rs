@@ -11,24 +11,96 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::{ApiKeyRecord, RevokeOutcome, Store, StoreError};
+use crate::{
+    ApiKeyRecord, GrantRecord, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome, ServiceBinding,
+    SessionRecord, Store, StoreError, UserRecord,
+};
 
 /// Versioned schema migrations, applied in order, each in a transaction.
 /// Never edit a released entry: append a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE api_keys (
-        id           TEXT PRIMARY KEY,
-        name         TEXT NOT NULL,
-        roles        TEXT NOT NULL,
-        tag          BLOB NOT NULL,
-        last4        TEXT NOT NULL,
-        created_at   INTEGER NOT NULL,
-        expires_at   INTEGER NOT NULL,
-        revoked_at   INTEGER,
-        last_used_at INTEGER
-    ) STRICT;",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE api_keys (
+            id           TEXT PRIMARY KEY,
+            name         TEXT NOT NULL,
+            roles        TEXT NOT NULL,
+            tag          BLOB NOT NULL,
+            last4        TEXT NOT NULL,
+            created_at   INTEGER NOT NULL,
+            expires_at   INTEGER NOT NULL,
+            revoked_at   INTEGER,
+            last_used_at INTEGER
+        ) STRICT;",
+    ),
+    (
+        2,
+        "ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT;
+         ALTER TABLE api_keys ADD COLUMN scopes TEXT;
+         ALTER TABLE api_keys ADD COLUMN service TEXT;
+         ALTER TABLE api_keys ADD COLUMN instance TEXT;
+         ALTER TABLE api_keys ADD COLUMN replaced_by TEXT;
+         -- One live key per service instance: a leaked key names one machine.
+         CREATE UNIQUE INDEX api_keys_live_service ON api_keys (service, instance)
+             WHERE service IS NOT NULL AND revoked_at IS NULL AND replaced_by IS NULL;
+
+         CREATE TABLE users (
+            id               TEXT PRIMARY KEY,
+            username         TEXT NOT NULL UNIQUE,
+            roles            TEXT NOT NULL,
+            password_hash    TEXT,
+            setup_tag        BLOB,
+            setup_expires_at INTEGER,
+            totp_sealed      BLOB,
+            totp_enabled     INTEGER NOT NULL,
+            totp_last_step   INTEGER,
+            failed_logins    INTEGER NOT NULL,
+            locked_until     INTEGER,
+            lockouts         INTEGER NOT NULL,
+            created_at       INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL,
+            disabled_at      INTEGER,
+            version          INTEGER NOT NULL
+         ) STRICT;
+
+         CREATE TABLE recovery_codes (
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            tag     BLOB NOT NULL,
+            used_at INTEGER,
+            PRIMARY KEY (user_id, tag)
+         ) STRICT;
+
+         CREATE TABLE sessions (
+            tag          BLOB PRIMARY KEY,
+            user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            created_at   INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            expires_at   INTEGER NOT NULL,
+            revoked_at   INTEGER
+         ) STRICT;
+         CREATE INDEX sessions_by_user ON sessions (user_id);
+
+         CREATE TABLE roles (
+            name        TEXT PRIMARY KEY,
+            description TEXT NOT NULL,
+            permissions TEXT NOT NULL,
+            inherits    TEXT NOT NULL,
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL
+         ) STRICT;
+
+         CREATE TABLE grants (
+            id         TEXT PRIMARY KEY,
+            principal  TEXT NOT NULL,
+            role       TEXT NOT NULL,
+            not_before INTEGER,
+            not_after  INTEGER,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+         ) STRICT;
+         CREATE INDEX grants_by_principal ON grants (principal);",
+    ),
+];
 
 const READERS: usize = 4;
 
@@ -212,24 +284,162 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-const KEY_COLUMNS: &str =
-    "id, name, roles, tag, last4, created_at, expires_at, revoked_at, last_used_at";
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads a JSON column; a bad value is corruption, reported with its column.
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn optional_json_column<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<Option<T>> {
+    match row.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(_) => json_column(row, idx).map(Some),
+    }
+}
+
+const KEY_COLUMNS: &str = "id, name, roles, tag, last4, created_at, expires_at, revoked_at, \
+     last_used_at, last_used_ip, scopes, service, instance, replaced_by";
 
 fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
-    let roles_json: String = row.get(2)?;
-    let roles: Vec<String> = serde_json::from_str(&roles_json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let service: Option<String> = row.get(11)?;
+    let instance: Option<String> = row.get(12)?;
     Ok(ApiKeyRecord {
         id: row.get(0)?,
         name: row.get(1)?,
-        roles,
+        roles: json_column(row, 2)?,
         tag: row.get(3)?,
         last4: row.get(4)?,
         created_at: row.get(5)?,
         expires_at: row.get(6)?,
         revoked_at: row.get(7)?,
         last_used_at: row.get(8)?,
+        last_used_ip: row.get(9)?,
+        scopes: optional_json_column(row, 10)?,
+        service: match (service, instance) {
+            (Some(service), Some(instance)) => Some(ServiceBinding { service, instance }),
+            _ => None,
+        },
+        replaced_by: row.get(13)?,
+    })
+}
+
+/// Inserts a key inside an open transaction. An expired service key still
+/// holds its instance's slot in the uniqueness index; it is retired here so
+/// that expiry frees the slot as revocation does.
+fn insert_key(tx: &rusqlite::Transaction<'_>, r: &ApiKeyRecord) -> Result<(), StoreError> {
+    let roles = to_json(&r.roles)?;
+    let scopes = r.scopes.as_ref().map(to_json).transpose()?;
+    let (service, instance) = match &r.service {
+        Some(b) => (Some(b.service.as_str()), Some(b.instance.as_str())),
+        None => (None, None),
+    };
+    if service.is_some() {
+        tx.execute(
+            "UPDATE api_keys SET revoked_at = ?3
+             WHERE service = ?1 AND instance = ?2 AND revoked_at IS NULL
+               AND replaced_by IS NULL AND expires_at <= ?3",
+            params![service, instance, r.created_at],
+        )
+        .map_err(map_err)?;
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO api_keys ({KEY_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        ),
+        params![
+            r.id,
+            r.name,
+            roles,
+            r.tag,
+            r.last4,
+            r.created_at,
+            r.expires_at,
+            r.revoked_at,
+            r.last_used_at,
+            r.last_used_ip,
+            scopes,
+            service,
+            instance,
+            r.replaced_by
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "id, username, roles, password_hash, setup_tag, setup_expires_at, \
+     totp_sealed, totp_enabled, totp_last_step, failed_logins, locked_until, lockouts, \
+     created_at, updated_at, disabled_at, version";
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        roles: json_column(row, 2)?,
+        password_hash: row.get(3)?,
+        setup_tag: row.get(4)?,
+        setup_expires_at: row.get(5)?,
+        totp_sealed: row.get(6)?,
+        totp_enabled: row.get(7)?,
+        totp_last_step: row.get(8)?,
+        failed_logins: row.get(9)?,
+        locked_until: row.get(10)?,
+        lockouts: row.get(11)?,
+        created_at: row.get(12)?,
+        updated_at: row.get(13)?,
+        disabled_at: row.get(14)?,
+        version: row.get(15)?,
+    })
+}
+
+const SESSION_COLUMNS: &str = "tag, user_id, created_at, last_seen_at, expires_at, revoked_at";
+
+fn session_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
+    Ok(SessionRecord {
+        tag: row.get(0)?,
+        user_id: row.get(1)?,
+        created_at: row.get(2)?,
+        last_seen_at: row.get(3)?,
+        expires_at: row.get(4)?,
+        revoked_at: row.get(5)?,
+    })
+}
+
+fn role_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRecord> {
+    Ok(RoleRecord {
+        name: row.get(0)?,
+        description: row.get(1)?,
+        permissions: json_column(row, 2)?,
+        inherits: json_column(row, 3)?,
+        created_at: row.get(4)?,
+        updated_at: row.get(5)?,
+    })
+}
+
+const GRANT_COLUMNS: &str = "id, principal, role, not_before, not_after, created_at, created_by";
+
+fn grant_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GrantRecord> {
+    Ok(GrantRecord {
+        id: row.get(0)?,
+        principal: row.get(1)?,
+        role: row.get(2)?,
+        not_before: row.get(3)?,
+        not_after: row.get(4)?,
+        created_at: row.get(5)?,
+        created_by: row.get(6)?,
     })
 }
 
@@ -242,18 +452,10 @@ impl Store for SqliteStore {
 
     async fn insert_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
         let r = record.clone();
-        let roles =
-            serde_json::to_string(&r.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.write(move |c| {
-            c.execute(
-                &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-                params![
-                    r.id, r.name, roles, r.tag, r.last4, r.created_at, r.expires_at,
-                    r.revoked_at, r.last_used_at
-                ],
-            )
-            .map_err(map_err)?;
-            Ok(())
+            let tx = write_tx(c)?;
+            insert_key(&tx, &r)?;
+            tx.commit().map_err(map_err)
         })
         .await
     }
@@ -306,7 +508,62 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn record_api_key_use(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
+    async fn rotate_api_key(
+        &self,
+        old_id: &str,
+        successor: &ApiKeyRecord,
+        grace_until: i64,
+        now: i64,
+    ) -> Result<RotateOutcome, StoreError> {
+        let old_id = old_id.to_owned();
+        let successor = successor.clone();
+        self.write(move |c| {
+            let tx = write_tx(c)?;
+            let Some(old) = tx
+                .query_row(
+                    &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"),
+                    [&old_id],
+                    key_from_row,
+                )
+                .optional()
+                .map_err(map_err)?
+            else {
+                return Ok(RotateOutcome::NotFound);
+            };
+            if !old.status(now).accepts() {
+                return Ok(RotateOutcome::NotActive);
+            }
+            let revoked_successor = match &old.replaced_by {
+                Some(previous) => {
+                    tx.execute(
+                        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                        params![previous, now],
+                    )
+                    .map_err(map_err)?;
+                    Some(previous.clone())
+                }
+                None => None,
+            };
+            // The old key leaves the service-instance slot before its
+            // successor takes it.
+            let expires_at = if old.replaced_by.is_some() {
+                old.expires_at
+            } else {
+                old.expires_at.min(grace_until)
+            };
+            tx.execute(
+                "UPDATE api_keys SET replaced_by = ?2, expires_at = ?3 WHERE id = ?1",
+                params![old_id, successor.id, expires_at],
+            )
+            .map_err(map_err)?;
+            insert_key(&tx, &successor)?;
+            tx.commit().map_err(map_err)?;
+            Ok(RotateOutcome::Rotated { revoked_successor })
+        })
+        .await
+    }
+
+    async fn record_api_key_use(&self, uses: &[KeyUse]) -> Result<(), StoreError> {
         if uses.is_empty() {
             return Ok(());
         }
@@ -314,19 +571,336 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let tx = write_tx(c)?;
             {
+                // The address goes with the newest time only.
                 let mut stmt = tx
                     .prepare_cached(
-                        "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2)
+                        "UPDATE api_keys SET
+                            last_used_ip = CASE WHEN ?2 >= COALESCE(last_used_at, 0)
+                                THEN COALESCE(?3, last_used_ip) ELSE last_used_ip END,
+                            last_used_at = MAX(COALESCE(last_used_at, 0), ?2)
                          WHERE id = ?1",
                     )
                     .map_err(map_err)?;
-                for (id, at) in &uses {
-                    stmt.execute(params![id, at]).map_err(map_err)?;
+                for u in &uses {
+                    stmt.execute(params![u.id, u.at, u.ip]).map_err(map_err)?;
                 }
             }
             tx.commit().map_err(map_err)
         })
         .await
+    }
+
+    async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let u = user.clone();
+        let roles = to_json(&u.roles)?;
+        self.write(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                ),
+                params![
+                    u.id,
+                    u.username,
+                    roles,
+                    u.password_hash,
+                    u.setup_tag,
+                    u.setup_expires_at,
+                    u.totp_sealed,
+                    u.totp_enabled,
+                    u.totp_last_step,
+                    u.failed_logins,
+                    u.locked_until,
+                    u.lockouts,
+                    u.created_at,
+                    u.updated_at,
+                    u.disabled_at,
+                    u.version
+                ],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+                .query_row([id], user_from_row)
+                .optional()
+        })
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE username = ?1"
+            ))?
+            .query_row([username], user_from_row)
+            .optional()
+        })
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"
+            ))?;
+            let rows = stmt.query_map([], user_from_row)?;
+            rows.collect()
+        })
+    }
+
+    async fn update_user(&self, user: &UserRecord) -> Result<i64, StoreError> {
+        let u = user.clone();
+        let roles = to_json(&u.roles)?;
+        self.write(move |c| {
+            let changed = c
+                .execute(
+                    "UPDATE users SET username = ?3, roles = ?4, password_hash = ?5,
+                        setup_tag = ?6, setup_expires_at = ?7, totp_sealed = ?8,
+                        totp_enabled = ?9, totp_last_step = ?10, failed_logins = ?11,
+                        locked_until = ?12, lockouts = ?13, updated_at = ?14,
+                        disabled_at = ?15, version = version + 1
+                     WHERE id = ?1 AND version = ?2",
+                    params![
+                        u.id,
+                        u.version,
+                        u.username,
+                        roles,
+                        u.password_hash,
+                        u.setup_tag,
+                        u.setup_expires_at,
+                        u.totp_sealed,
+                        u.totp_enabled,
+                        u.totp_last_step,
+                        u.failed_logins,
+                        u.locked_until,
+                        u.lockouts,
+                        u.updated_at,
+                        u.disabled_at
+                    ],
+                )
+                .map_err(map_err)?;
+            if changed == 1 {
+                Ok(u.version + 1)
+            } else {
+                Err(StoreError::Stale)
+            }
+        })
+        .await
+    }
+
+    async fn set_recovery_codes(&self, user_id: &str, tags: &[Vec<u8>]) -> Result<(), StoreError> {
+        let user_id = user_id.to_owned();
+        let tags = tags.to_vec();
+        self.write(move |c| {
+            let tx = write_tx(c)?;
+            tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&user_id])
+                .map_err(map_err)?;
+            for tag in &tags {
+                tx.execute(
+                    "INSERT INTO recovery_codes (user_id, tag) VALUES (?1, ?2)",
+                    params![user_id, tag],
+                )
+                .map_err(map_err)?;
+            }
+            tx.commit().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn consume_recovery_code(
+        &self,
+        user_id: &str,
+        tag: &[u8],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let user_id = user_id.to_owned();
+        let tag = tag.to_vec();
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE recovery_codes SET used_at = ?3
+                     WHERE user_id = ?1 AND tag = ?2 AND used_at IS NULL",
+                    params![user_id, tag, now],
+                )
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn unused_recovery_codes(&self, user_id: &str) -> Result<u32, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
+                [user_id],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let s = session.clone();
+        self.write(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ),
+                params![
+                    s.tag,
+                    s.user_id,
+                    s.created_at,
+                    s.last_seen_at,
+                    s.expires_at,
+                    s.revoked_at
+                ],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, tag: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE tag = ?1"
+            ))?
+            .query_row([tag], session_from_row)
+            .optional()
+        })
+    }
+
+    async fn touch_session(&self, tag: &[u8], now: i64) -> Result<(), StoreError> {
+        let tag = tag.to_vec();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?2) WHERE tag = ?1",
+                params![tag, now],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, tag: &[u8], now: i64) -> Result<bool, StoreError> {
+        let tag = tag.to_vec();
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE sessions SET revoked_at = ?2 WHERE tag = ?1 AND revoked_at IS NULL",
+                    params![tag, now],
+                )
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> Result<u64, StoreError> {
+        let user_id = user_id.to_owned();
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE sessions SET revoked_at = ?2
+                     WHERE user_id = ?1 AND revoked_at IS NULL",
+                    params![user_id, now],
+                )
+                .map_err(map_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn put_role(&self, role: &RoleRecord) -> Result<(), StoreError> {
+        let r = role.clone();
+        let permissions = to_json(&r.permissions)?;
+        let inherits = to_json(&r.inherits)?;
+        self.write(move |c| {
+            // An update keeps the original creation time.
+            c.execute(
+                "INSERT INTO roles (name, description, permissions, inherits, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (name) DO UPDATE SET description = excluded.description,
+                    permissions = excluded.permissions, inherits = excluded.inherits,
+                    updated_at = excluded.updated_at",
+                params![r.name, r.description, permissions, inherits, r.created_at, r.updated_at],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| {
+            let n = c
+                .execute("DELETE FROM roles WHERE name = ?1", [&name])
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, description, permissions, inherits, created_at, updated_at
+                 FROM roles ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], role_from_row)?;
+            rows.collect()
+        })
+    }
+
+    async fn insert_grant(&self, grant: &GrantRecord) -> Result<(), StoreError> {
+        let g = grant.clone();
+        self.write(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    g.id,
+                    g.principal,
+                    g.role,
+                    g.not_before,
+                    g.not_after,
+                    g.created_at,
+                    g.created_by
+                ],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_grant(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            let n = c
+                .execute("DELETE FROM grants WHERE id = ?1", [&id])
+                .map_err(map_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn list_grants(&self, principal: Option<&str>) -> Result<Vec<GrantRecord>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants
+                 WHERE ?1 IS NULL OR principal = ?1 ORDER BY created_at, id"
+            ))?;
+            let rows = stmt.query_map([principal], grant_from_row)?;
+            rows.collect()
+        })
     }
 }
 
@@ -355,6 +929,38 @@ mod tests {
             })
             .unwrap();
         assert_eq!(v, MIGRATIONS.last().unwrap().0);
+    }
+
+    /// A database written by the previous release keeps its keys.
+    #[tokio::test]
+    async fn upgrades_a_version_1_database_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("amanah.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    applied_at INTEGER NOT NULL DEFAULT (unixepoch())) STRICT;
+                 INSERT INTO schema_migrations (version) VALUES (1);",
+            )
+            .unwrap();
+            c.execute_batch(MIGRATIONS[0].1).unwrap();
+            c.execute(
+                "INSERT INTO api_keys VALUES ('0badc0de', 'old', '[\"viewer\"]', x'07', 'wxyz',
+                 10, 20, NULL, 15)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let key = store.api_key("0badc0de").await.unwrap().unwrap();
+        assert_eq!(key.roles, ["viewer"]);
+        assert_eq!(key.last_used_at, Some(15));
+        assert_eq!(
+            (key.scopes, key.service, key.replaced_by),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -389,8 +995,13 @@ mod tests {
         }
         let flusher = tokio::spawn(async move {
             for t in 0..400 {
-                let uses: Vec<(String, i64)> =
-                    (0..50).map(|i| (format!("{i:08x}"), 2_000 + t)).collect();
+                let uses: Vec<KeyUse> = (0..50)
+                    .map(|i| KeyUse {
+                        id: format!("{i:08x}"),
+                        at: 2_000 + t,
+                        ip: None,
+                    })
+                    .collect();
                 gateway.record_api_key_use(&uses).await.unwrap();
             }
         });

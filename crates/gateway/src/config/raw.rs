@@ -19,6 +19,11 @@ pub struct RawConfig {
     pub log: RawLog,
     pub cors: RawCors,
     pub keys: RawKeys,
+    pub jwt: Option<RawJwt>,
+    pub users: RawUsers,
+    pub rate_limits: RawRateLimits,
+    pub roles: BTreeMap<String, RawRole>,
+    pub data_classes: BTreeMap<String, Vec<String>>,
     pub upstream: RawUpstream,
     pub providers: BTreeMap<String, RawProvider>,
     pub routes: Vec<RawRoute>,
@@ -74,6 +79,74 @@ pub struct RawCors {
 pub struct RawKeys {
     pub hmac_secret: Option<RawSecretRef>,
     pub default_ttl_days: Option<u64>,
+    pub rotation_grace_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawJwt {
+    pub issuer: Option<String>,
+    pub audiences: Option<Vec<String>>,
+    pub algorithms: Option<Vec<String>>,
+    pub leeway_secs: Option<u64>,
+    pub max_lifetime_secs: Option<u64>,
+    pub roles_claim: Option<String>,
+    pub role_map: Option<BTreeMap<String, String>>,
+    pub hmac_secret: Option<RawSecretRef>,
+    pub public_key_files: Option<Vec<PathBuf>>,
+    pub jwks_file: Option<PathBuf>,
+    pub jwks_url: Option<String>,
+    pub oidc_discovery: Option<bool>,
+    pub allow_plaintext: Option<bool>,
+    pub jwks_cache_secs: Option<u64>,
+    pub jwks_fetch_timeout_ms: Option<u64>,
+    pub jwks_refetch_min_interval_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawUsers {
+    pub mfa_required_roles: Option<Vec<String>>,
+    pub setup_token_ttl_secs: Option<u64>,
+    pub session_idle_timeout_secs: Option<u64>,
+    pub session_absolute_timeout_secs: Option<u64>,
+    pub lockout_threshold: Option<u64>,
+    pub lockout_base_secs: Option<u64>,
+    pub lockout_max_secs: Option<u64>,
+    pub password: RawPasswordPolicy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawPasswordPolicy {
+    pub min_chars: Option<u64>,
+    pub require_letter: Option<bool>,
+    pub require_digit: Option<bool>,
+    pub require_symbol: Option<bool>,
+    pub reject_common: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRateLimits {
+    pub per_principal: Option<RawQuota>,
+    pub per_ip: Option<RawQuota>,
+    pub auth_failures_per_ip: Option<RawQuota>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawQuota {
+    pub requests: Option<u64>,
+    pub period_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRole {
+    pub description: Option<String>,
+    pub permissions: Option<Vec<String>>,
+    pub inherits: Option<Vec<String>>,
 }
 
 /// Where a secret comes from. Exactly one of `file` and `env`; `value` is
@@ -114,5 +187,9 @@ pub struct RawRoute {
     pub methods: Option<Vec<String>>,
     pub provider: Option<String>,
     pub max_body_bytes: Option<u64>,
+    /// Replaced by `permission`; accepted by the parser only to say so.
     pub allowed_roles: Option<Vec<String>>,
+    pub permission: Option<String>,
+    pub data_class: Option<String>,
+    pub rate_limit: Option<RawQuota>,
 }

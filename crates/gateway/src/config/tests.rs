@@ -28,7 +28,7 @@ name = "chat"
 path_prefix = "/v1/"
 methods = ["post", "GET"]
 provider = "openai"
-allowed_roles = ["contributor"]
+permission = "records:write"
 "#;
 
 #[test]
@@ -48,7 +48,7 @@ fn good_config_is_normalized() {
     assert_eq!(c.providers[0].base_url, "https://api.openai.com/v1");
     assert_eq!(c.routes[0].path_prefix, "/v1");
     assert_eq!(c.routes[0].methods, vec![Method::POST, Method::GET]);
-    assert_eq!(c.routes[0].requirement.any_of_roles, vec!["contributor"]);
+    assert_eq!(c.routes[0].requirement.permission.as_str(), "records:write");
     assert_eq!(
         c.providers[0].credential,
         Some(SecretRef::Env("OPENAI_API_KEY".into()))

@@ -7,13 +7,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use amanah_policy::Requirement;
+use amanah_policy::{Policy, RequiredPermission, Requirement};
 use http::{HeaderName, Method};
 
+use super::identity;
 use super::raw::{self, RawConfig, RawSecretRef};
 use super::{
-    defaults, valid_role, AccessLog, Admin, Config, Cors, Keys, Log, LogFormat, Problem, Provider,
-    Route, SecretRef, Server, Source, Tls, UpstreamClient,
+    defaults, AccessLog, Admin, Config, Cors, Keys, Log, LogFormat, Problem, Provider, Route,
+    SecretRef, Server, Source, Tls, UpstreamClient,
 };
 
 /// A path as written in the configuration, made relative to the config
@@ -61,7 +62,17 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
             }
             Duration::from_secs(days.clamp(1, max) * 86_400)
         },
+        rotation_grace: Duration::from_secs(
+            raw.keys
+                .rotation_grace_secs
+                .unwrap_or(defaults::ROTATION_GRACE_SECS),
+        ),
     };
+    let jwt = raw.jwt.and_then(|j| identity::validate_jwt(j, problems));
+    let users = identity::validate_users(raw.users, problems);
+    let rate_limits = identity::validate_rate_limits(raw.rate_limits, problems);
+    let (roles, data_classes, policy) =
+        identity::validate_roles(raw.roles, raw.data_classes, problems);
     let upstream = UpstreamClient {
         extra_ca_file: raw.upstream.extra_ca_file,
         pool_idle_timeout: Duration::from_secs(
@@ -86,7 +97,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
     let mut routes = Vec::new();
     let mut names = BTreeSet::new();
     for (i, r) in raw.routes.into_iter().enumerate() {
-        if let Some(route) = validate_route(i, r, &providers, &declared, problems) {
+        if let Some(route) = validate_route(i, r, &providers, &declared, &policy, problems) {
             if !names.insert(route.name.clone()) {
                 problems.push(Problem::new(
                     format!("routes[{i}].name"),
@@ -106,6 +117,12 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         log,
         cors,
         keys,
+        jwt,
+        users,
+        rate_limits,
+        roles,
+        data_classes,
+        policy,
         upstream,
         providers,
         routes,
@@ -126,6 +143,11 @@ fn anchor_paths(raw: &mut RawConfig, base: Option<&Path>) {
     fix(&mut raw.upstream.extra_ca_file);
     if let Some(secret) = raw.keys.hmac_secret.as_mut() {
         fix(&mut secret.file);
+    }
+    if let Some(jwt) = raw.jwt.as_mut() {
+        for path in identity::jwt_paths(jwt) {
+            *path = anchored(base, std::mem::take(path));
+        }
     }
     for p in raw.providers.values_mut() {
         if let Some(secret) = p.credential.as_mut() {
@@ -219,7 +241,12 @@ fn validate_server(raw: raw::RawServer, problems: &mut Vec<Problem>) -> Server {
 
 /// `v` or `default`; zero is a problem (a zero limit or timeout would
 /// refuse everything, or nothing).
-fn positive(key: &str, v: Option<u64>, default: u64, problems: &mut Vec<Problem>) -> u64 {
+pub(super) fn positive(
+    key: &str,
+    v: Option<u64>,
+    default: u64,
+    problems: &mut Vec<Problem>,
+) -> u64 {
     match v.unwrap_or(default) {
         0 => {
             problems.push(Problem::new(
@@ -366,7 +393,11 @@ fn is_origin(s: &str) -> bool {
         && rest.parse::<http::uri::Authority>().is_ok()
 }
 
-fn secret_ref(key: &str, raw: RawSecretRef, problems: &mut Vec<Problem>) -> Option<SecretRef> {
+pub(super) fn secret_ref(
+    key: &str,
+    raw: RawSecretRef,
+    problems: &mut Vec<Problem>,
+) -> Option<SecretRef> {
     if raw.value.is_some() {
         problems.push(Problem::new(
             key,
@@ -531,6 +562,7 @@ fn validate_route(
     raw: raw::RawRoute,
     providers: &[Provider],
     declared: &BTreeSet<String>,
+    policy: &Policy,
     problems: &mut Vec<Problem>,
 ) -> Option<Route> {
     let key = |k: &str| format!("routes[{i}].{k}");
@@ -621,18 +653,44 @@ fn validate_route(
         }
     };
     let max_body_bytes = raw.max_body_bytes.unwrap_or(defaults::MAX_BODY_BYTES);
-    let allowed_roles = raw.allowed_roles.unwrap_or_default();
-    for r in &allowed_roles {
-        if !valid_role(r) {
+    if raw.allowed_roles.is_some() {
+        problems.push(Problem::new(
+            key("allowed_roles"),
+            "replaced by `permission`",
+            "name the permission the route requires, e.g. permission = \"llm:invoke\"; \
+             roles hold permissions (see the README's roles table)",
+        ));
+    }
+    let permission_text = raw
+        .permission
+        .unwrap_or_else(|| defaults::ROUTE_PERMISSION.to_owned());
+    let permission = match RequiredPermission::parse(&permission_text) {
+        Ok(p) => Some(p),
+        Err(e) => {
             problems.push(Problem::new(
-                key("allowed_roles"),
-                format!("`{r}` is not a valid role name"),
-                "use lowercase letters, digits, -, _ and :",
+                key("permission"),
+                e.to_string(),
+                "name one permission without wildcards, as resource:action, e.g. \"llm:invoke\"",
+            ));
+            None
+        }
+    };
+    if let Some(class) = &raw.data_class {
+        if policy.data_class(class).is_none() {
+            problems.push(Problem::new(
+                key("data_class"),
+                format!("no data class named `{class}`"),
+                format!("declare it with the roles cleared for it: [data_classes] {class} = [\"case_worker\"]"),
             ));
         }
     }
+    let rate_limit = identity::quota(&key("rate_limit"), raw.rate_limit, None, problems);
     if problems.len() > before {
         return None;
+    }
+    let mut requirement = Requirement::new(name.clone(), permission?);
+    if let Some(class) = raw.data_class {
+        requirement = requirement.with_data_class(class);
     }
     Some(Route {
         name,
@@ -640,9 +698,8 @@ fn validate_route(
         methods,
         provider: provider?,
         max_body_bytes,
-        requirement: Requirement {
-            any_of_roles: allowed_roles,
-        },
+        requirement,
+        rate_limit,
     })
 }
 

@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use amanah_store::{ApiKeyRecord, RevokeOutcome, SqliteStore, Store, StoreError};
+use amanah_store::{
+    ApiKeyRecord, GrantRecord, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome, SessionRecord,
+    SqliteStore, Store, StoreError, UserRecord,
+};
 use http::StatusCode;
 
 use super::support::*;
@@ -27,32 +30,48 @@ impl Breakable {
     }
 }
 
-#[async_trait::async_trait]
-impl Store for Breakable {
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.ping().await
-    }
-    async fn insert_api_key(&self, r: &ApiKeyRecord) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.insert_api_key(r).await
-    }
-    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.check()?;
-        self.inner.api_key(id).await
-    }
-    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.check()?;
-        self.inner.list_api_keys().await
-    }
-    async fn revoke_api_key(&self, id: &str, now: i64) -> Result<RevokeOutcome, StoreError> {
-        self.check()?;
-        self.inner.revoke_api_key(id, now).await
-    }
-    async fn record_api_key_use(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.record_api_key_use(uses).await
-    }
+/// Every method checks the switch, then asks the real store.
+macro_rules! breakable_store {
+    ($( fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        #[async_trait::async_trait]
+        impl Store for Breakable {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StoreError> {
+                    self.check()?;
+                    self.inner.$name($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+breakable_store! {
+    fn ping(&self) -> ();
+    fn insert_api_key(&self, r: &ApiKeyRecord) -> ();
+    fn api_key(&self, id: &str) -> Option<ApiKeyRecord>;
+    fn list_api_keys(&self) -> Vec<ApiKeyRecord>;
+    fn revoke_api_key(&self, id: &str, now: i64) -> RevokeOutcome;
+    fn rotate_api_key(&self, id: &str, s: &ApiKeyRecord, grace: i64, now: i64) -> RotateOutcome;
+    fn record_api_key_use(&self, uses: &[KeyUse]) -> ();
+    fn insert_user(&self, u: &UserRecord) -> ();
+    fn user(&self, id: &str) -> Option<UserRecord>;
+    fn user_by_name(&self, name: &str) -> Option<UserRecord>;
+    fn list_users(&self) -> Vec<UserRecord>;
+    fn update_user(&self, u: &UserRecord) -> i64;
+    fn set_recovery_codes(&self, id: &str, tags: &[Vec<u8>]) -> ();
+    fn consume_recovery_code(&self, id: &str, tag: &[u8], now: i64) -> bool;
+    fn unused_recovery_codes(&self, id: &str) -> u32;
+    fn insert_session(&self, s: &SessionRecord) -> ();
+    fn session(&self, tag: &[u8]) -> Option<SessionRecord>;
+    fn touch_session(&self, tag: &[u8], now: i64) -> ();
+    fn revoke_session(&self, tag: &[u8], now: i64) -> bool;
+    fn revoke_user_sessions(&self, id: &str, now: i64) -> u64;
+    fn put_role(&self, r: &RoleRecord) -> ();
+    fn delete_role(&self, name: &str) -> bool;
+    fn list_roles(&self) -> Vec<RoleRecord>;
+    fn insert_grant(&self, g: &GrantRecord) -> ();
+    fn delete_grant(&self, id: &str) -> bool;
+    fn list_grants(&self, principal: Option<&str>) -> Vec<GrantRecord>;
 }
 
 #[tokio::test]

@@ -144,9 +144,9 @@ async fn path_tricks_are_refused_before_routing() {
 }
 
 #[tokio::test]
-async fn roles_restrict_routes() {
+async fn a_viewer_is_denied_a_write_route_that_a_contributor_may_use() {
     let mut h = Harness::with(Setup {
-        route: "allowed_roles = [\"contributor\"]".into(),
+        route: "permission = \"records:write\"".into(),
         ..Setup::default()
     })
     .await;
