@@ -29,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
         for s in &skipped {
             if let Some(kid) = &s.kid {
                 assert!(kid.len() <= 64, "{kid:?}");
-                assert!(kid.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)));
+                assert!(kid
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)));
             }
             let _ = s.reason.to_string();
         }

@@ -56,7 +56,10 @@ fn b64url(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for c in data.chunks(3) {
-        let n = c.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
         for i in 0..=c.len() {
             out.push(char::from(A[(n >> (18 - 6 * i)) as usize & 63]));
         }
@@ -79,7 +82,9 @@ fuzz_target!(|data: &[u8]| {
     } else {
         match std::str::from_utf8(data) {
             Ok(s) => s.to_owned(),
-            Err(e) => std::str::from_utf8(&data[..e.valid_up_to()]).unwrap().to_owned(),
+            Err(e) => std::str::from_utf8(&data[..e.valid_up_to()])
+                .unwrap()
+                .to_owned(),
         }
     };
     match jwt::verify(&token, &KEYS, &VALIDATION, NOW) {
@@ -96,7 +101,8 @@ fuzz_target!(|data: &[u8]| {
             if let JwtError::UnknownKid(kid) = &e {
                 assert!(kid.len() <= 64, "{kid:?}");
                 assert!(
-                    kid.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
+                    kid.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
                     "{kid:?}"
                 );
             }

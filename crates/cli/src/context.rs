@@ -53,13 +53,25 @@ pub fn start_error(e: amanah_gateway::StartError) -> anyhow::Error {
 
 /// The key service over the embedded store named by the configuration.
 pub fn key_service(config: &Config) -> anyhow::Result<amanah_gateway::keys::KeyService> {
-    let store = amanah_gateway::open_embedded_store(&config.data_dir)
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let hasher = amanah_gateway::key_hasher(config).map_err(|p| problems_error(&p))?;
     Ok(amanah_gateway::keys::KeyService::new(
-        Arc::new(store),
+        store(config)?,
         hasher,
     ))
+}
+
+/// Roles and grants over the embedded store named by the configuration.
+pub fn access(config: &Config) -> anyhow::Result<amanah_gateway::access::AccessControl> {
+    Ok(amanah_gateway::access::AccessControl::new(
+        config,
+        store(config)?,
+    ))
+}
+
+fn store(config: &Config) -> anyhow::Result<Arc<dyn amanah_store::Store>> {
+    let store = amanah_gateway::open_embedded_store(&config.data_dir)
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -270,7 +270,73 @@ fn keys_lifecycle_through_the_cli() {
     assert!(!ok, "revoking an unknown key must fail");
 
     let (ok, all, _) = run(&["keys", "create", "--name", "x", "--role", "Bad Role"]);
-    assert!(!ok && all.contains("invalid role"), "{all}");
+    assert!(!ok && all.contains("no role named `Bad Role`"), "{all}");
+    let (ok, all, _) = run(&["keys", "create", "--name", "x", "--role", "auditor"]);
+    assert!(!ok && all.contains("no role named `auditor`"), "{all}");
+    let (ok, all, _) = run(&[
+        "keys", "create", "--name", "x", "--role", "viewer", "--scope", "nope",
+    ]);
+    assert!(!ok && all.contains("no route named `nope`"), "{all}");
+
+    // A service key: one live key per instance; rotation hands the slot on.
+    let service = |extra: &[&str]| {
+        let mut args = vec![
+            "keys",
+            "create",
+            "--name",
+            "ingest",
+            "--role",
+            "contributor",
+            "--service",
+            "ingest",
+            "--instance",
+            "eu-1",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let (ok, all, stdout) = service(&[]);
+    assert!(ok, "{all}");
+    let svc: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(svc["instance"], "eu-1");
+    let svc_id = svc["id"].as_str().unwrap().to_owned();
+    let (ok, all, _) = service(&[]);
+    assert!(
+        !ok && all.contains("already exists for this service instance"),
+        "{all}"
+    );
+
+    let (ok, all, stdout) = run(&["keys", "rotate", &svc_id, "--grace", "1h", "--json"]);
+    assert!(ok, "{all}");
+    let rotated: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(rotated["replaces"], svc_id.as_str());
+    assert!(rotated["revoked_successor"].is_null());
+    let first_successor = rotated["id"].as_str().unwrap().to_owned();
+    // The retry of a rotation whose answer was lost.
+    let (ok, all, stdout) = run(&["keys", "rotate", &svc_id, "--json"]);
+    assert!(ok, "{all}");
+    let retried: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(retried["revoked_successor"], first_successor.as_str());
+    assert_eq!(
+        retried["old_key_expires_at"], rotated["old_key_expires_at"],
+        "a retry does not restart the grace period"
+    );
+    let (_, _, stdout) = run(&["keys", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let status = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id)
+            .map(|k| k["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(status(&svc_id), "grace");
+    assert_eq!(status(&first_successor), "revoked");
+    assert_eq!(status(retried["id"].as_str().unwrap()), "active");
+    let (ok, all, _) = run(&["keys", "rotate", &first_successor]);
+    assert!(!ok && all.contains("revoked or expired"), "{all}");
     let (ok, all, _) = run(&[
         "keys",
         "create",

@@ -234,8 +234,9 @@ impl PasswordHasher {
 }
 
 fn hash_with(argon2: &Argon2<'_>, password: &[u8]) -> Result<String, PasswordError> {
-    let salt_bytes = Zeroizing::new(random::bytes::<SALT_LEN>());
-    let salt = SaltString::encode_b64(salt_bytes.as_ref()).map_err(|_| PasswordError::Hashing)?;
+    // The salt is public (it is in the PHC string); it only has to be unique.
+    let salt =
+        SaltString::encode_b64(&random::bytes::<SALT_LEN>()).map_err(|_| PasswordError::Hashing)?;
     argon2
         .hash_password(password, &salt)
         .map(|h| h.to_string())

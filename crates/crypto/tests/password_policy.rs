@@ -85,11 +85,12 @@ fn every_violation_reported_together() {
 
 #[test]
 fn characters_are_unicode_scalar_values() {
-    // Twelve two-byte letters plus a digit and a symbol: 14 characters,
-    // 30 bytes. Counting bytes would let a 6-letter Arabic password pass.
-    let twelve = "ببببببببببببب7-";
+    // Ten two-byte letters, a digit and a symbol: 12 characters, 22 bytes,
+    // exactly the minimum. Six letters are 14 bytes but only 8 characters:
+    // counting bytes would let them pass.
+    let twelve = "بببببببببب7-";
     assert_eq!(check(twelve), Ok(()));
-    let short = "بببببب7-"; // 8 characters, 14 bytes
+    let short = "بببببب7-";
     assert_eq!(
         check(short),
         Err(vec![PolicyViolation::TooShort { min: 12 }])

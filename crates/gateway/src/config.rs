@@ -439,13 +439,16 @@ fn secret_env_vars(table: &toml::Table) -> HashSet<String> {
     out
 }
 
-/// Role names: lowercase letters, digits, `-`, `_`, `:`; 1 to 64 characters.
-pub fn valid_role(r: &str) -> bool {
-    !r.is_empty()
-        && r.len() <= 64
-        && r.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
-        })
+/// Names of providers, routes (and so key scopes): lowercase letters,
+/// digits, `-` and `_`, 1 to 64 characters, no `__` (it separates levels in
+/// environment overrides).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !name.contains("__")
 }
 
 #[cfg(test)]

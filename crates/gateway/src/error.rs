@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::body::{full, Body};
+use crate::ratelimit::RateDecision;
 
 /// Why identification failed. Logged, never shown: the client gets the same
 /// answer for all of them.
@@ -23,6 +24,8 @@ pub enum AuthFailure {
     WrongSecret,
     Expired,
     Revoked,
+    /// A bearer JWT failed verification (signature, algorithm, claims).
+    InvalidToken,
 }
 
 impl AuthFailure {
@@ -35,6 +38,7 @@ impl AuthFailure {
             AuthFailure::WrongSecret => "wrong_secret",
             AuthFailure::Expired => "expired",
             AuthFailure::Revoked => "revoked",
+            AuthFailure::InvalidToken => "invalid_token",
         }
     }
 }
@@ -76,6 +80,14 @@ pub enum GatewayError {
     Upstream(String),
     #[error("store unavailable: {0}")]
     Store(#[from] StoreError),
+    /// A budget is spent: requests (per principal, address or route) or
+    /// failed authentications from one address.
+    #[error("rate limited ({0})")]
+    RateLimited(&'static str, RateDecision),
+    /// Identity cannot be decided (the token issuer's keys cannot be
+    /// fetched, the rate limiter cannot answer): refuse rather than guess.
+    #[error("identity unavailable: {0}")]
+    IdentityUnavailable(String),
 }
 
 impl GatewayError {
@@ -91,7 +103,10 @@ impl GatewayError {
             GatewayError::RequestBodyTimeout => StatusCode::REQUEST_TIMEOUT,
             GatewayError::UpstreamConnect(_) | GatewayError::Upstream(_) => StatusCode::BAD_GATEWAY,
             GatewayError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            GatewayError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            GatewayError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -109,7 +124,8 @@ impl GatewayError {
             GatewayError::RequestBodyTimeout => "request_timeout",
             GatewayError::UpstreamConnect(_) | GatewayError::Upstream(_) => "bad_gateway",
             GatewayError::UpstreamTimeout(_) => "gateway_timeout",
-            GatewayError::Store(_) => "unavailable",
+            GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => "unavailable",
+            GatewayError::RateLimited(..) => "rate_limited",
         }
     }
 
@@ -130,7 +146,10 @@ impl GatewayError {
                 "the upstream service failed"
             }
             GatewayError::UpstreamTimeout(_) => "the upstream service did not answer in time",
-            GatewayError::Store(_) => "the service is temporarily unavailable",
+            GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => {
+                "the service is temporarily unavailable"
+            }
+            GatewayError::RateLimited(..) => "too many requests; retry after the time given",
         }
     }
 
@@ -139,7 +158,7 @@ impl GatewayError {
             GatewayError::UpstreamConnect(_)
             | GatewayError::UpstreamTimeout(_)
             | GatewayError::Upstream(_) => Origin::Upstream,
-            GatewayError::Store(_) => Origin::Internal,
+            GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => Origin::Internal,
             _ => Origin::Client,
         }
     }
@@ -147,6 +166,7 @@ impl GatewayError {
     /// Whether the same request may succeed if retried.
     pub fn retryable(&self) -> bool {
         matches!(self.origin(), Origin::Upstream | Origin::Internal)
+            || matches!(self, GatewayError::RateLimited(..))
     }
 }
 
@@ -186,6 +206,7 @@ pub fn into_response(err: &GatewayError, request_id: &str) -> Response<Body> {
                 h.insert(header::ALLOW, v);
             }
         }
+        GatewayError::RateLimited(_, decision) => decision.write_headers(h),
         GatewayError::HeadersTooLarge
         | GatewayError::PayloadTooLarge { .. }
         | GatewayError::RequestBodyTimeout => {
@@ -211,6 +232,7 @@ mod tests {
             AuthFailure::WrongSecret,
             AuthFailure::Expired,
             AuthFailure::Revoked,
+            AuthFailure::InvalidToken,
         ];
         let bodies: Vec<Bytes> = all
             .iter()

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod identify;
 pub mod jwt;
 pub mod keys;
 pub mod logging;
@@ -30,6 +31,7 @@ pub mod request_id;
 pub mod router;
 pub mod server;
 pub mod tls;
+pub mod users;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -102,6 +104,7 @@ pub struct Prepared {
     credentials: Vec<Option<http::HeaderValue>>,
     server_tls: Option<Arc<rustls::ServerConfig>>,
     client_tls: rustls::ClientConfig,
+    jwt: Option<Arc<jwt::JwtVerifier>>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -150,12 +153,27 @@ fn collect(config: &Config, create_generated: bool) -> (Option<Prepared>, Vec<Pr
         .as_ref()
         .and_then(|t| tls::server_config(t).map_err(|e| problems.push(e)).ok());
     let client_tls = proxy::client_tls(config).map_err(|e| problems.push(e)).ok();
-    let prepared = match (hasher, client_tls) {
-        (Some(hasher), Some(client_tls)) => Some(Prepared {
+    let jwt = match (&config.jwt, &client_tls) {
+        (Some(j), Some(tls)) => {
+            let secret = j.hmac_secret.as_ref().and_then(|r| {
+                r.resolve("jwt.hmac_secret")
+                    .map_err(|e| problems.push(e))
+                    .ok()
+            });
+            jwt::JwtVerifier::new(j, secret.as_ref(), tls.clone())
+                .map(|v| Some(Arc::new(v)))
+                .map_err(|e| problems.push(e))
+                .ok()
+        }
+        _ => Some(None),
+    };
+    let prepared = match (hasher, client_tls, jwt) {
+        (Some(hasher), Some(client_tls), Some(jwt)) => Some(Prepared {
             hasher,
             credentials,
             server_tls,
             client_tls,
+            jwt,
         }),
         _ => None,
     };
@@ -168,6 +186,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub admin_addr: SocketAddr,
     pub keys: Arc<keys::KeyService>,
+    pub access: Arc<access::AccessControl>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -195,13 +214,23 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Start
 pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, StartError> {
     let prepared = prepare(config)?;
     let keys = Arc::new(keys::KeyService::new(Arc::clone(&store), prepared.hasher));
+    let access = Arc::new(access::AccessControl::new(config, Arc::clone(&store)));
+    let limiter: Arc<dyn ratelimit::RateLimiter> = Arc::new(ratelimit::LocalLimiter::default());
+    let identifier = identify::Identifier {
+        keys: Arc::clone(&keys),
+        jwt: prepared.jwt,
+        access: Arc::clone(&access),
+        limiter: Arc::clone(&limiter),
+        failures_per_ip: config.rate_limits.auth_failures_per_ip,
+    };
     let upstreams = proxy::Upstreams::new(config, prepared.credentials, prepared.client_tls);
     let metrics = Arc::new(metrics::Metrics::new(
         config.routes.iter().map(|r| r.name.as_str()),
     ));
     let gateway = Arc::new(pipeline::Gateway::new(
         config,
-        Arc::clone(&keys),
+        identifier,
+        limiter,
         upstreams,
         Arc::clone(&metrics),
     ));
@@ -265,6 +294,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         addr,
         admin_addr,
         keys,
+        access,
         shutdown,
         tasks,
     })

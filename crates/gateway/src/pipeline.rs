@@ -9,18 +9,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use amanah_policy::Policy;
 use http::{header, HeaderMap, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
 use crate::body::{Body, GuardedBody};
 use crate::config::Config;
 use crate::error::{into_response, GatewayError, Origin};
-use crate::keys::{now_unix, KeyService};
+use crate::identify::Identifier;
+use crate::keys::now_unix;
 use crate::logging::ACCESS_TARGET;
 use crate::metrics::{Metrics, UpstreamFailure};
 use crate::protect::{self, CorsPolicy};
 use crate::proxy::{ForwardRequest, Upstreams};
+use crate::ratelimit::{LimitKey, Quota, RateDecision, RateLimiter};
 use crate::request_id;
 use crate::router::{self, Router};
 use crate::server::Handler;
@@ -32,18 +33,29 @@ struct RequestLimits {
     body_idle_timeout: std::time::Duration,
 }
 
-/// What the access log and metrics need to know about a request.
+/// What the access log, metrics and response headers need to know about a
+/// request.
 #[derive(Debug, Default)]
 struct Trace {
     route: Option<usize>,
     principal: Option<String>,
+    /// The tightest rate-limit budget that applied, for `RateLimit-*`.
+    rate: Option<RateDecision>,
+}
+
+/// The request budgets a gateway enforces.
+#[derive(Debug, Clone, Copy)]
+struct Budgets {
+    per_principal: Option<Quota>,
+    per_ip: Option<Quota>,
 }
 
 #[derive(Debug)]
 pub struct Gateway {
     router: Router,
-    policy: Arc<Policy>,
-    keys: Arc<KeyService>,
+    identifier: Identifier,
+    limiter: Arc<dyn RateLimiter>,
+    budgets: Budgets,
     upstreams: Upstreams,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
@@ -56,7 +68,8 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(
         config: &Config,
-        keys: Arc<KeyService>,
+        identifier: Identifier,
+        limiter: Arc<dyn RateLimiter>,
         upstreams: Upstreams,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -69,8 +82,12 @@ impl Gateway {
         methods.dedup();
         Self {
             router: Router::new(&config.routes),
-            policy: Arc::new(config.policy.clone()),
-            keys,
+            identifier,
+            limiter,
+            budgets: Budgets {
+                per_principal: config.rate_limits.per_principal,
+                per_ip: config.rate_limits.per_ip,
+            },
             upstreams,
             cors: CorsPolicy::new(&config.cors),
             metrics,
@@ -94,6 +111,7 @@ impl Gateway {
     async fn run(
         &self,
         req: Request<Incoming>,
+        peer: SocketAddr,
         request_id: &HeaderValue,
         trace: &mut Trace,
     ) -> Result<Response<Body>, GatewayError> {
@@ -113,8 +131,13 @@ impl Gateway {
 
         // 4. Identify: every route needs a principal. Before routing, so an
         //    unauthenticated caller learns nothing about which routes exist.
+        //    A source that keeps failing is refused before its credential is
+        //    looked at (429).
         let now = now_unix();
-        let principal = self.keys.identify(req.headers(), now).await?;
+        let principal = self
+            .identifier
+            .identify(req.headers(), peer.ip(), now)
+            .await?;
         trace.principal = Some(principal.id.clone());
 
         // 5. Route: the longest prefix owns the path (404, 405).
@@ -123,11 +146,37 @@ impl Gateway {
         let route = self.router.route(matched.route);
         let remainder = matched.remainder.to_owned();
 
-        // 6. Authorize: the permit is the only way into the forwarder (403).
-        let permit =
-            amanah_policy::authorize(&self.policy, principal, &route.requirement, now, req)?;
+        // 6. Rate limit: per principal, per source network, per route (429).
+        //    After identification, so one caller cannot spend another's
+        //    budget; before authorization, so denied calls count too.
+        let budgets = [
+            (
+                self.budgets.per_principal,
+                "principal",
+                LimitKey::Principal(principal.id.clone()),
+            ),
+            (self.budgets.per_ip, "ip", LimitKey::network(peer.ip())),
+            (route.rate_limit, "route", LimitKey::Route(matched.route)),
+        ];
+        for (quota, what, key) in budgets {
+            let Some(quota) = quota else { continue };
+            let decision = self
+                .limiter
+                .acquire(&key, quota)
+                .await
+                .map_err(|e| GatewayError::IdentityUnavailable(e.to_string()))?;
+            trace.rate = Some(trace.rate.map_or(decision, |d| d.tighter(decision)));
+            if !decision.allowed {
+                return Err(GatewayError::RateLimited(what, decision));
+            }
+        }
 
-        // 7. Body limit: a declared length over the limit is refused before a
+        // 7. Authorize: route -> permission, data class, scopes; the permit is
+        //    the only way into the forwarder (403).
+        let policy = self.identifier.access.policy().await?;
+        let permit = amanah_policy::authorize(&policy, principal, &route.requirement, now, req)?;
+
+        // 8. Body limit: a declared length over the limit is refused before a
         //    byte is read; a streamed body is counted as it passes (413).
         if declared_length(permit.get().headers())?.is_some_and(|n| n > route.max_body_bytes) {
             return Err(GatewayError::PayloadTooLarge {
@@ -147,7 +196,7 @@ impl Gateway {
             }
         });
 
-        // 8. Forward: pooled client, verified TLS, provider credential injected,
+        // 9. Forward: pooled client, verified TLS, provider credential injected,
         //    bodies streamed both ways.
         self.upstreams.forward(permit).await
     }
@@ -185,7 +234,7 @@ impl Handler for Gateway {
         let uri = req.uri().clone();
         let mut trace = Trace::default();
 
-        let mut response = match self.run(req, &request_id, &mut trace).await {
+        let mut response = match self.run(req, peer, &request_id, &mut trace).await {
             Ok(r) => r,
             Err(e) => {
                 self.log_failure(&e, &request_id, &trace);
@@ -193,13 +242,16 @@ impl Handler for Gateway {
             }
         };
 
-        // 9. Harden the response, proxied or generated alike.
+        // 10. Harden the response, proxied or generated alike.
         let h = response.headers_mut();
+        if let Some(rate) = trace.rate {
+            rate.write_headers(h);
+        }
         protect::secure_headers(h, self.hsts.as_ref());
         self.cors.decorate(origin.as_ref(), h);
         h.insert(request_id::HEADER, request_id.clone());
 
-        // 10. Record: metrics and the access log, on success and failure alike.
+        // 11. Record: metrics and the access log, on success and failure alike.
         let latency = started.elapsed();
         let status = response.status().as_u16();
         self.metrics.record(trace.route, status, latency);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use amanah_gateway::config::{self, Source};
-use amanah_gateway::keys::now_unix;
+use amanah_gateway::keys::{now_unix, KeySpec};
 use amanah_gateway::mock_upstream::MockUpstream;
 use anyhow::Context as _;
 
@@ -95,9 +95,7 @@ provider = "model"
     let (demo_key, info) = running
         .keys
         .create(
-            "demo",
-            &["contributor".to_owned()],
-            config.keys.default_ttl,
+            &KeySpec::new("demo", &["contributor".to_owned()], config.keys.default_ttl),
             now_unix(),
         )
         .await?;

@@ -71,7 +71,10 @@ pub(crate) fn decode_standard_lenient_whitespace(input: &[u8]) -> Option<Vec<u8>
         .rposition(|&c| c != b'=')
         .map_or(0, |i| i + 1);
     let padding = compact.len() - unpadded_len;
-    if padding > 0 && (padding > 2 || compact.len() % 4 != 0) {
+    // Not `is_multiple_of`: that is Rust 1.87 and the workspace MSRV is 1.85.
+    #[allow(clippy::manual_is_multiple_of)]
+    let whole_quanta = compact.len() % 4 == 0;
+    if padding > 0 && (padding > 2 || !whole_quanta) {
         return None;
     }
     decode_symbols(Alphabet::Standard, &compact[..unpadded_len])

@@ -170,7 +170,7 @@ struct Document {
 /// One element of `keys`. Anything that is not an object becomes
 /// `NotObject` instead of failing the whole document.
 enum Entry {
-    Object(RawJwk),
+    Object(Box<RawJwk>),
     NotObject,
 }
 
@@ -292,7 +292,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 *slot = Some(map.next_value::<Member>()?);
             }
         }
-        Ok(Entry::Object(raw))
+        Ok(Entry::Object(Box::new(raw)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}

@@ -531,5 +531,5 @@ fn pkcs1(der: &[u8]) -> Result<Material, JwkError> {
 pub(super) fn pem_der_for_tests(pem: &str) -> Vec<u8> {
     let start = pem.find('\n').unwrap();
     let end = pem.find("-----END").unwrap();
-    base64::decode_standard_lenient_whitespace(pem[start..end].as_bytes()).unwrap()
+    base64::decode_standard_lenient_whitespace(&pem.as_bytes()[start..end]).unwrap()
 }

@@ -13,8 +13,8 @@ use http::{HeaderName, Method};
 use super::identity;
 use super::raw::{self, RawConfig, RawSecretRef};
 use super::{
-    defaults, AccessLog, Admin, Config, Cors, Keys, Log, LogFormat, Problem, Provider, Route,
-    SecretRef, Server, Source, Tls, UpstreamClient,
+    defaults, valid_name, AccessLog, Admin, Config, Cors, Keys, Log, LogFormat, Problem, Provider,
+    Route, SecretRef, Server, Source, Tls, UpstreamClient,
 };
 
 /// A path as written in the configuration, made relative to the config
@@ -418,15 +418,6 @@ pub(super) fn secret_ref(
             None
         }
     }
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        && !name.contains("__")
 }
 
 fn validate_provider(

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use amanah_gateway::keys::KeySpec;
 use amanah_store::{
     ApiKeyRecord, GrantRecord, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome, SessionRecord,
     SqliteStore, Store, StoreError, UserRecord,
@@ -96,9 +97,7 @@ async fn an_unreachable_store_refuses_requests_with_503() {
     let (key, _) = gw
         .keys
         .create(
-            "t",
-            &["contributor".into()],
-            Duration::from_secs(60),
+            &KeySpec::new("t", &["contributor".into()], Duration::from_secs(60)),
             amanah_gateway::keys::now_unix(),
         )
         .await

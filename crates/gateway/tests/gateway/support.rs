@@ -229,10 +229,16 @@ provider = "up"
     /// Creates an API key with `roles`, valid for `lifetime`.
     pub async fn key_for(&mut self, roles: &[&str], lifetime: Duration) -> (String, String) {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        self.key_with(amanah_gateway::keys::KeySpec::new("test", &roles, lifetime))
+            .await
+    }
+
+    /// Creates an API key as `spec` describes; returns its id and plaintext.
+    pub async fn key_with(&mut self, spec: amanah_gateway::keys::KeySpec) -> (String, String) {
         let gw = self.gw.as_ref().unwrap();
         let (key, info) = gw
             .keys
-            .create("test", &roles, lifetime, amanah_gateway::keys::now_unix())
+            .create(&spec, amanah_gateway::keys::now_unix())
             .await
             .unwrap();
         let plaintext = key.plaintext.expose().to_owned();
