@@ -18,6 +18,9 @@ use crate::config::Config;
 
 pub const ACCESS_CACHE_TTL: Duration = Duration::from_secs(1);
 
+/// A principal's stored grants and when they were read.
+type CachedGrants = (Instant, Arc<[Grant]>);
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AccessError {
@@ -40,7 +43,7 @@ pub struct AccessControl {
     file_roles: Vec<RoleDef>,
     data_classes: Vec<(String, Vec<String>)>,
     policy: Mutex<Option<(Instant, Arc<Policy>)>>,
-    grants: Mutex<HashMap<String, (Instant, Arc<[Grant]>)>>,
+    grants: Mutex<HashMap<String, CachedGrants>>,
 }
 
 impl std::fmt::Debug for AccessControl {

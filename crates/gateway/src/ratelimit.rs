@@ -12,7 +12,7 @@
 //! replicas share one budget.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -177,9 +177,7 @@ impl LocalLimiter {
 
     /// The check itself, at an explicit time (tests drive the clock).
     pub fn check_at(&self, key: &LimitKey, quota: Quota, now: u64, take: bool) -> RateDecision {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        let shard = &self.shards[(h.finish() as usize) % SHARDS];
+        let shard = &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS];
         let Ok(mut map) = shard.lock() else {
             return refused_without_state(quota);
         };

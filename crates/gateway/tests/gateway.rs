@@ -3,10 +3,13 @@
 //! are real.
 
 mod gateway {
+    pub mod python;
     pub mod support;
 
+    mod access;
     mod auth;
     mod failclosed;
+    mod jwt;
     mod limits;
     mod proxy;
     mod tls;

@@ -378,13 +378,16 @@ pub(super) fn validate_rate_limits(raw: RawRateLimits, problems: &mut Vec<Proble
     }
 }
 
+/// Data class names with the roles cleared for each.
+type DataClasses = Vec<(String, Vec<String>)>;
+
 /// Custom roles and data classes from the file, checked by building the
 /// policy they make with the predefined roles (cycles, unknown roles).
 pub(super) fn validate_roles(
     roles: BTreeMap<String, RawRole>,
     data_classes: BTreeMap<String, Vec<String>>,
     problems: &mut Vec<Problem>,
-) -> (Vec<RoleDef>, Vec<(String, Vec<String>)>, Policy) {
+) -> (Vec<RoleDef>, DataClasses, Policy) {
     let before = problems.len();
     let mut defs = Vec::new();
     for (name, raw) in roles {

@@ -246,6 +246,11 @@ provider = "up"
         (info.id, plaintext)
     }
 
+    /// Adds a credential the logs must never show.
+    pub fn remember_secret(&mut self, secret: &str) {
+        self.secrets.push(secret.to_owned());
+    }
+
     pub async fn key(&mut self) -> String {
         self.key_for(&["contributor"], Duration::from_secs(3600))
             .await
