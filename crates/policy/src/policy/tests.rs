@@ -430,25 +430,3 @@ fn authorize_wraps_the_request_in_a_permit() {
     assert_eq!(denied.principal(), "key:00000000");
     assert_eq!(denied.reason(), "missing_permission");
 }
-
-/// Run with `cargo test -p amanah-policy --release -- --ignored --nocapture`.
-/// Not a benchmark harness, just a guard against a decision path that
-/// starts allocating or walking graphs.
-#[test]
-#[ignore = "timing; run in release"]
-fn decision_is_fast() {
-    let policy = Policy::builder()
-        .data_class("child_data", vec!["case_worker".into()])
-        .build()
-        .unwrap();
-    let p = holder(&["ghost", "viewer", "supervisor"]).with_scopes(["other", "chat"]);
-    let r = req("subjects:export").with_data_class("child_data");
-    let n = 1_000_000u32;
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        assert!(policy.decide(std::hint::black_box(&p), &r, 0).is_ok());
-    }
-    let per = start.elapsed() / n;
-    println!("one decision: {per:?}");
-    assert!(per < std::time::Duration::from_micros(1));
-}
