@@ -244,10 +244,11 @@ impl AccessControl {
     }
 
     pub async fn revoke_grant(&self, id: &str) -> Result<bool, AccessError> {
-        let all = self.store.list_grants(None).await?;
         let deleted = self.store.delete_grant(id).await?;
-        if let Some(g) = all.iter().find(|g| g.id == id) {
-            self.forget_grants(&g.principal);
+        // Revocations are rare: forgetting every cached grant costs less
+        // than reading all grants to find whose this was.
+        if let Ok(mut cache) = self.grants.lock() {
+            cache.clear();
         }
         Ok(deleted)
     }
