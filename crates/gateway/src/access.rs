@@ -67,10 +67,20 @@ fn role_def(r: &RoleRecord) -> Result<RoleDef, PolicyError> {
 
 impl AccessControl {
     pub fn new(config: &Config, store: Arc<dyn Store>) -> Self {
+        Self::with_roles(store, config.roles.clone(), config.data_classes.clone())
+    }
+
+    /// Access control over `store` with the file's roles and data classes
+    /// given directly.
+    pub fn with_roles(
+        store: Arc<dyn Store>,
+        file_roles: Vec<RoleDef>,
+        data_classes: Vec<(String, Vec<String>)>,
+    ) -> Self {
         Self {
             store,
-            file_roles: config.roles.clone(),
-            data_classes: config.data_classes.clone(),
+            file_roles,
+            data_classes,
             policy: Mutex::default(),
             grants: Mutex::default(),
         }

@@ -80,13 +80,20 @@ pub fn open_embedded_store(data_dir: &Path) -> Result<SqliteStore, StartError> {
     Ok(SqliteStore::open(&data_dir.join(DB_FILE))?)
 }
 
-/// The API-key hasher for this deployment (reads or creates the secret).
-pub fn key_hasher(config: &Config) -> Result<KeyHasher, Problems> {
-    let secret = config
+/// The deployment secret (`keys.hmac_secret`; read, or created on first
+/// start): API-key tags, and under their own domains session, setup and
+/// CSRF tags, recovery-code tags and the sealing key of TOTP secrets.
+pub fn server_secret(config: &Config) -> Result<amanah_crypto::SecretString, Problems> {
+    config
         .keys
         .hmac_secret
         .resolve("keys.hmac_secret")
-        .map_err(|p| Problems(vec![p]))?;
+        .map_err(|p| Problems(vec![p]))
+}
+
+/// The API-key hasher for this deployment (reads or creates the secret).
+pub fn key_hasher(config: &Config) -> Result<KeyHasher, Problems> {
+    let secret = server_secret(config)?;
     KeyHasher::new(&secret).map_err(|e| {
         Problems(vec![Problem::new(
             "keys.hmac_secret",
@@ -94,6 +101,24 @@ pub fn key_hasher(config: &Config) -> Result<KeyHasher, Problems> {
             "use at least 32 characters",
         )])
     })
+}
+
+/// The admin-user service of this deployment, with OWASP's Argon2id
+/// parameters. `key_hasher` must have accepted the secret.
+pub fn user_service(
+    config: &Config,
+    store: Arc<dyn Store>,
+    access: Arc<access::AccessControl>,
+) -> Result<users::UserService, Problems> {
+    let secret = server_secret(config)?;
+    key_hasher(config)?;
+    Ok(users::UserService::new(
+        store,
+        access,
+        &secret,
+        &config.users,
+        amanah_crypto::password::Params::OWASP,
+    ))
 }
 
 /// Everything `start` needs from outside the config file, loaded and judged:

@@ -65,9 +65,10 @@ use amanah_crypto::totp::{
     DEFAULT_SKEW_STEPS,
 };
 use amanah_crypto::{random, SecretString};
-use amanah_policy::is_valid_role_name;
+use amanah_policy::{is_valid_role_name, Grant, Permission, Policy, Principal, PrincipalKind};
 use amanah_store::{SessionRecord, Store, StoreError, UserRecord};
 
+use crate::access::AccessControl;
 use crate::config::{self, Lockout, PasswordRules};
 
 #[cfg(test)]
@@ -352,6 +353,8 @@ pub struct TotpEnrollment {
 /// The admin-user service.
 pub struct UserService {
     store: Arc<dyn Store>,
+    /// Roles and grants, to decide who needs a second factor.
+    access: Arc<AccessControl>,
     /// Shared with the blocking pool, where Argon2 runs.
     hasher: Arc<PasswordHasher>,
     policy: PasswordPolicy,
@@ -446,12 +449,14 @@ impl UserService {
     /// which costs one Argon2 run.
     pub fn new(
         store: Arc<dyn Store>,
+        access: Arc<AccessControl>,
         server_secret: &SecretString,
         users: &config::Users,
         params: Params,
     ) -> Self {
         Self {
             store,
+            access,
             hasher: Arc::new(PasswordHasher::new(params)),
             policy: password_policy(&users.password),
             users: users.clone(),
@@ -503,7 +508,7 @@ impl UserService {
             match self.store.insert_user(&user).await {
                 Ok(()) => {
                     tracing::info!(user.id = %user.id, user.name = %user.username, "admin user created");
-                    return Ok((self.info(&user, now), token));
+                    return Ok((self.info(&user, now).await?, token));
                 }
                 Err(StoreError::Conflict) => {
                     if self.store.user_by_name(&username).await?.is_some() {
@@ -548,7 +553,7 @@ impl UserService {
                 Ok::<_, UserError>(())
             })
             .await?;
-        Ok(self.info(&user, now))
+        Ok(self.info(&user, now).await?)
     }
 
     /// Disables the account and ends its sessions.
@@ -758,7 +763,7 @@ impl UserService {
                 Some(SecondFactor::Totp(code)) => self.check_totp(user, code, now).await?,
                 Some(SecondFactor::Recovery(code)) => self.check_recovery(user, code, now).await?,
             }
-        } else if self.requires_mfa(&user.roles) {
+        } else if self.requires_mfa(&user, now).await? {
             return Err(LoginError::MfaEnrollmentRequired);
         } else {
             user
@@ -798,7 +803,7 @@ impl UserService {
         };
         if user.disabled_at.is_some()
             || user.password_hash.is_none()
-            || (self.requires_mfa(&user.roles) && !user.totp_enabled)
+            || (!user.totp_enabled && self.requires_mfa(&user, now).await?)
         {
             return Ok(None);
         }
@@ -807,7 +812,7 @@ impl UserService {
             record.last_seen_at = now;
         }
         Ok(Some(SessionUser {
-            user: self.info(&user, now),
+            user: self.info(&user, now).await?,
             session: self.session_info(&record),
         }))
     }
@@ -965,10 +970,22 @@ impl UserService {
             .ok_or(UserError::NotFound)
     }
 
-    fn requires_mfa(&self, roles: &[String]) -> bool {
-        roles
-            .iter()
-            .any(|r| self.users.mfa_required_roles.contains(r))
+    /// Whether the user must have a second factor: some role they hold
+    /// at `now` (their own or granted) is listed in
+    /// `users.mfa_required_roles`, inherits a listed role, or opens the
+    /// admin API ([`ADMIN_ACCESS`]) — so a custom `*:*` role or an
+    /// `admin` grant cannot sidestep the requirement. An empty list turns
+    /// the requirement off.
+    async fn requires_mfa(&self, user: &UserRecord, now: i64) -> Result<bool, StoreError> {
+        if self.users.mfa_required_roles.is_empty() {
+            return Ok(false);
+        }
+        let policy = self.access.policy().await?;
+        let principal = self.access.with_stored_grants(principal_of(user)).await?;
+        let required = principal
+            .roles_at(now)
+            .any(|role| role_requires_mfa(&policy, &self.users.mfa_required_roles, role));
+        Ok(required)
     }
 
     fn check_password(&self, username: &str, password: &SecretString) -> Result<(), UserError> {
@@ -1200,7 +1217,7 @@ impl UserService {
             csrf: self.csrf_token(token.expose()),
             token,
             info: self.session_info(&record),
-            user: self.info(user, now),
+            user: self.info(user, now).await?,
         })
     }
 
@@ -1217,7 +1234,7 @@ impl UserService {
         }
     }
 
-    fn info(&self, user: &UserRecord, now: i64) -> UserInfo {
+    async fn info(&self, user: &UserRecord, now: i64) -> Result<UserInfo, StoreError> {
         let locked = locked_until(user, now);
         let status = if user.disabled_at.is_some() {
             UserStatus::Disabled
@@ -1228,23 +1245,23 @@ impl UserService {
         } else {
             UserStatus::Active
         };
-        UserInfo {
+        Ok(UserInfo {
             id: user.id.clone(),
             username: user.username.clone(),
             roles: user.roles.clone(),
             status,
             mfa_enabled: user.totp_enabled,
-            mfa_required: self.requires_mfa(&user.roles),
+            mfa_required: self.requires_mfa(user, now).await?,
             locked_until: locked,
             created_at: user.created_at,
             updated_at: user.updated_at,
             disabled_at: user.disabled_at,
             recovery_codes_left: None,
-        }
+        })
     }
 
     async fn info_with_codes(&self, user: &UserRecord, now: i64) -> Result<UserInfo, UserError> {
-        let mut info = self.info(user, now);
+        let mut info = self.info(user, now).await?;
         if user.totp_enabled {
             info.recovery_codes_left = Some(self.store.unused_recovery_codes(&user.id).await?);
         }
@@ -1285,6 +1302,32 @@ impl UserService {
         }
         Err(StoreError::Stale.into())
     }
+}
+
+/// The permission that opens the admin API; whoever holds it through a
+/// role needs a second factor when any role does.
+pub const ADMIN_ACCESS: &str = "admin:access";
+
+/// The principal a user acts as: `user:<id>` holding its roles. Stored
+/// grants are added by [`AccessControl::with_stored_grants`].
+pub fn principal_of(user: &UserRecord) -> Principal {
+    let mut principal = Principal::new(format!("user:{}", user.id), PrincipalKind::User);
+    for role in &user.roles {
+        principal = principal.with_grant(Grant::permanent(role.clone()));
+    }
+    principal
+}
+
+fn role_requires_mfa(policy: &Policy, listed: &[String], role: &str) -> bool {
+    let Some(view) = policy.role(role) else {
+        return listed.iter().any(|l| l == role);
+    };
+    let admin_access = Permission::parse(ADMIN_ACCESS).ok();
+    view.closure().iter().any(|r| listed.contains(r))
+        || view
+            .effective_permissions()
+            .iter()
+            .any(|p| admin_access.as_ref().is_some_and(|a| p.implies(a)))
 }
 
 fn check_roles(roles: &[String]) -> Result<(), UserError> {

@@ -35,6 +35,7 @@ fn users_config() -> Users {
 
 struct Fixture {
     svc: Arc<UserService>,
+    access: Arc<AccessControl>,
     store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
@@ -42,14 +43,21 @@ struct Fixture {
 fn fixture_with(users: Users) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("amanah.db")).unwrap());
+    let access = Arc::new(AccessControl::with_roles(
+        Arc::clone(&store),
+        Vec::new(),
+        Vec::new(),
+    ));
     let svc = UserService::new(
         Arc::clone(&store),
+        Arc::clone(&access),
         &SecretString::new(SERVER_SECRET.into()),
         &users,
         Params::insecure_for_tests(),
     );
     Fixture {
         svc: Arc::new(svc),
+        access,
         store,
         _dir: dir,
     }
@@ -950,4 +958,77 @@ async fn no_secret_in_debug_display_or_serialization() {
     }
     // The TOTP codes are short; look for them where they could appear whole.
     assert!(!format!("{login:?}").contains(&next));
+}
+
+#[tokio::test]
+async fn mfa_requirement_follows_inheritance_grants_and_admin_access() {
+    let f = fixture();
+    let role = |name: &str, permissions: &[&str], inherits: &[&str]| amanah_store::RoleRecord {
+        name: name.into(),
+        description: String::new(),
+        permissions: roles(permissions),
+        inherits: roles(inherits),
+        created_at: T0,
+        updated_at: T0,
+    };
+    // Roles are stored before the policy is first read (it is cached).
+    f.store
+        .put_role(&role("deputy", &[], &["admin"]))
+        .await
+        .unwrap();
+    f.store
+        .put_role(&role("superuser", &["*:*"], &[]))
+        .await
+        .unwrap();
+    f.store
+        .put_role(&role("console", &["admin:access"], &[]))
+        .await
+        .unwrap();
+    for (name, r) in [
+        ("dep", "deputy"),
+        ("su", "superuser"),
+        ("con", "console"),
+        ("view", "viewer"),
+        ("granted", "viewer"),
+    ] {
+        f.active(name, &[r]).await;
+    }
+    let granted = format!("user:{}", f.record("granted").await.id);
+    f.access
+        .grant(
+            &granted,
+            "admin",
+            Some(T0 + 100),
+            Some(T0 + 200),
+            "test",
+            T0,
+        )
+        .await
+        .unwrap();
+
+    for name in ["dep", "su", "con"] {
+        assert!(
+            matches!(
+                f.svc.login(attempt(name, PASSWORD), T0).await,
+                Err(LoginError::MfaEnrollmentRequired)
+            ),
+            "{name} holds admin power and must enroll"
+        );
+    }
+    f.svc.login(attempt("view", PASSWORD), T0).await.unwrap();
+    // The admin grant is not active yet: a viewer signs in without MFA...
+    let session = f.svc.login(attempt("granted", PASSWORD), T0).await.unwrap();
+    // ...and once it opens, the session ends and a new login must enroll.
+    let t = T0 + 150;
+    assert!(f
+        .svc
+        .session(session.token.expose(), t)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        f.svc.login(attempt("granted", PASSWORD), t).await,
+        Err(LoginError::MfaEnrollmentRequired)
+    ));
+    assert!(f.svc.get("granted", t).await.unwrap().mfa_required);
 }
