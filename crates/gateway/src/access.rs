@@ -210,6 +210,11 @@ impl AccessControl {
         Ok(deleted)
     }
 
+    /// Whether `name` is defined in the configuration file.
+    pub fn is_file_role(&self, name: &str) -> bool {
+        self.file_roles.iter().any(|f| f.name == name)
+    }
+
     pub async fn list_roles(&self) -> Result<Vec<RoleRecord>, AccessError> {
         Ok(self.store.list_roles().await?)
     }

@@ -88,6 +88,9 @@ pub enum GatewayError {
     /// fetched, the rate limiter cannot answer): refuse rather than guess.
     #[error("identity unavailable: {0}")]
     IdentityUnavailable(String),
+    /// An admin API request that cannot be carried out as asked.
+    #[error("admin request refused: {0}")]
+    Admin(#[from] crate::admin_api::AdminError),
 }
 
 impl GatewayError {
@@ -107,6 +110,7 @@ impl GatewayError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             GatewayError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
+            GatewayError::Admin(e) => e.status(),
         }
     }
 
@@ -126,6 +130,7 @@ impl GatewayError {
             GatewayError::UpstreamTimeout(_) => "gateway_timeout",
             GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => "unavailable",
             GatewayError::RateLimited(..) => "rate_limited",
+            GatewayError::Admin(e) => e.code(),
         }
     }
 
@@ -150,6 +155,17 @@ impl GatewayError {
                 "the service is temporarily unavailable"
             }
             GatewayError::RateLimited(..) => "too many requests; retry after the time given",
+            GatewayError::Admin(_) => "the admin request was refused",
+        }
+    }
+
+    /// The message the client sees: [`GatewayError::public_message`], or
+    /// for the admin API the reason, which names only what the
+    /// administrator sent.
+    pub fn client_message(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            GatewayError::Admin(e) => e.to_string().into(),
+            other => other.public_message().into(),
         }
     }
 
@@ -182,7 +198,7 @@ pub fn error_body(code: &str, message: &str, request_id: &str) -> Bytes {
 pub fn into_response(err: &GatewayError, request_id: &str) -> Response<Body> {
     let mut resp = Response::new(full(error_body(
         err.code(),
-        err.public_message(),
+        &err.client_message(),
         request_id,
     )));
     *resp.status_mut() = err.status();

@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_api;
 pub mod body;
 pub mod config;
 pub mod error;
@@ -125,6 +126,7 @@ pub fn user_service(
 /// secrets, certificates, CA files.
 pub struct Prepared {
     hasher: KeyHasher,
+    server_secret: amanah_crypto::SecretString,
     /// Per provider, the header value that carries its credential.
     credentials: Vec<Option<http::HeaderValue>>,
     server_tls: Option<Arc<rustls::ServerConfig>>,
@@ -156,9 +158,12 @@ pub fn prepare(config: &Config) -> Result<Prepared, Problems> {
 
 fn collect(config: &Config, create_generated: bool) -> (Option<Prepared>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let hasher = match &config.keys.hmac_secret {
+    let secret = match &config.keys.hmac_secret {
         config::SecretRef::Generated(path) if !create_generated && !path.exists() => None,
-        _ => key_hasher(config).map_err(|p| problems.extend(p.0)).ok(),
+        _ => server_secret(config)
+            .and_then(|s| key_hasher(config).map(|h| (s, h)))
+            .map_err(|p| problems.extend(p.0))
+            .ok(),
     };
     let credentials: Vec<Option<http::HeaderValue>> = config
         .providers
@@ -192,9 +197,10 @@ fn collect(config: &Config, create_generated: bool) -> (Option<Prepared>, Vec<Pr
         }
         _ => Some(None),
     };
-    let prepared = match (hasher, client_tls, jwt) {
-        (Some(hasher), Some(client_tls), Some(jwt)) => Some(Prepared {
+    let prepared = match (secret, client_tls, jwt) {
+        (Some((server_secret, hasher)), Some(client_tls), Some(jwt)) => Some(Prepared {
             hasher,
+            server_secret,
             credentials,
             server_tls,
             client_tls,
@@ -212,6 +218,7 @@ pub struct Running {
     pub admin_addr: SocketAddr,
     pub keys: Arc<keys::KeyService>,
     pub access: Arc<access::AccessControl>,
+    pub users: Arc<users::UserService>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -240,6 +247,13 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
     let prepared = prepare(config)?;
     let keys = Arc::new(keys::KeyService::new(Arc::clone(&store), prepared.hasher));
     let access = Arc::new(access::AccessControl::new(config, Arc::clone(&store)));
+    let users = Arc::new(users::UserService::new(
+        Arc::clone(&store),
+        Arc::clone(&access),
+        &prepared.server_secret,
+        &config.users,
+        amanah_crypto::password::Params::OWASP,
+    ));
     let limiter: Arc<dyn ratelimit::RateLimiter> = Arc::new(ratelimit::LocalLimiter::default());
     let identifier = identify::Identifier {
         keys: Arc::clone(&keys),
@@ -249,6 +263,13 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         failures_per_ip: config.rate_limits.auth_failures_per_ip,
     };
     let upstreams = proxy::Upstreams::new(config, prepared.credentials, prepared.client_tls);
+    let admin_api = admin_api::AdminApi::new(
+        config,
+        Arc::clone(&keys),
+        Arc::clone(&users),
+        Arc::clone(&access),
+        Arc::clone(&limiter),
+    );
     let metrics = Arc::new(metrics::Metrics::new(
         config.routes.iter().map(|r| r.name.as_str()),
     ));
@@ -257,6 +278,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         identifier,
         limiter,
         upstreams,
+        admin_api,
         Arc::clone(&metrics),
     ));
     let admin = Arc::new(admin::AdminHandler { metrics, store });
@@ -320,6 +342,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         admin_addr,
         keys,
         access,
+        users,
         shutdown,
         tasks,
     })

@@ -12,6 +12,7 @@ use std::time::Instant;
 use http::{header, HeaderMap, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
+use crate::admin_api::{self, AdminApi};
 use crate::body::{Body, GuardedBody};
 use crate::config::Config;
 use crate::error::{into_response, GatewayError, Origin};
@@ -41,6 +42,8 @@ struct Trace {
     principal: Option<String>,
     /// The tightest rate-limit budget that applied, for `RateLimit-*`.
     rate: Option<RateDecision>,
+    /// The admin API answered.
+    admin: bool,
 }
 
 /// The request budgets a gateway enforces.
@@ -57,6 +60,7 @@ pub struct Gateway {
     limiter: Arc<dyn RateLimiter>,
     budgets: Budgets,
     upstreams: Upstreams,
+    admin: AdminApi,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
     hsts: Option<HeaderValue>,
@@ -71,6 +75,7 @@ impl Gateway {
         identifier: Identifier,
         limiter: Arc<dyn RateLimiter>,
         upstreams: Upstreams,
+        admin: AdminApi,
         metrics: Arc<Metrics>,
     ) -> Self {
         let mut methods: Vec<&str> = config
@@ -89,6 +94,7 @@ impl Gateway {
                 per_ip: config.rate_limits.per_ip,
             },
             upstreams,
+            admin,
             cors: CorsPolicy::new(&config.cors),
             metrics,
             hsts: config
@@ -129,24 +135,32 @@ impl Gateway {
         //    router and the upstream read different paths.
         router::check_request_path(req.uri().path())?;
 
-        // 4. Identify: every route needs a principal. Before routing, so an
+        // 4. Admin API: `/admin` belongs to no route; the API signs its
+        //    callers in itself (session + CSRF, or a bearer credential with
+        //    admin:access) and shares the failure brake.
+        let now = now_unix();
+        if admin_api::owns_path(req.uri().path()) {
+            trace.admin = true;
+            return self.admin.handle(req, peer, &self.identifier, now).await;
+        }
+
+        // 5. Identify: every route needs a principal. Before routing, so an
         //    unauthenticated caller learns nothing about which routes exist.
         //    A source that keeps failing is refused before its credential is
         //    looked at (429).
-        let now = now_unix();
         let principal = self
             .identifier
             .identify(req.headers(), peer.ip(), now)
             .await?;
         trace.principal = Some(principal.id.clone());
 
-        // 5. Route: the longest prefix owns the path (404, 405).
+        // 6. Route: the longest prefix owns the path (404, 405).
         let matched = self.router.find(req.method(), req.uri().path())?;
         trace.route = Some(matched.route);
         let route = self.router.route(matched.route);
         let remainder = matched.remainder.to_owned();
 
-        // 6. Rate limit: per principal, per source network, per route (429).
+        // 7. Rate limit: per principal, per source network, per route (429).
         //    After identification, so one caller cannot spend another's
         //    budget; before authorization, so denied calls count too.
         let budgets = [
@@ -171,12 +185,12 @@ impl Gateway {
             }
         }
 
-        // 7. Authorize: route -> permission, data class, scopes; the permit is
+        // 8. Authorize: route -> permission, data class, scopes; the permit is
         //    the only way into the forwarder (403).
         let policy = self.identifier.access.policy().await?;
         let permit = amanah_policy::authorize(&policy, principal, &route.requirement, now, req)?;
 
-        // 8. Body limit: a declared length over the limit is refused before a
+        // 9. Body limit: a declared length over the limit is refused before a
         //    byte is read; a streamed body is counted as it passes (413).
         if declared_length(permit.get().headers())?.is_some_and(|n| n > route.max_body_bytes) {
             return Err(GatewayError::PayloadTooLarge {
@@ -196,7 +210,7 @@ impl Gateway {
             }
         });
 
-        // 9. Forward: pooled client, verified TLS, provider credential injected,
+        // 10. Forward: pooled client, verified TLS, provider credential injected,
         //    bodies streamed both ways.
         self.upstreams.forward(permit).await
     }
@@ -242,16 +256,21 @@ impl Handler for Gateway {
             }
         };
 
-        // 10. Harden the response, proxied or generated alike.
+        // 11. Harden the response, proxied or generated alike.
         let h = response.headers_mut();
         if let Some(rate) = trace.rate {
             rate.write_headers(h);
         }
         protect::secure_headers(h, self.hsts.as_ref());
-        self.cors.decorate(origin.as_ref(), h);
+        // The admin API is same-origin only: no CORS grant ever covers it.
+        if !trace.admin {
+            self.cors.decorate(origin.as_ref(), h);
+        } else {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         h.insert(request_id::HEADER, request_id.clone());
 
-        // 11. Record: metrics and the access log, on success and failure alike.
+        // 12. Record: metrics and the access log, on success and failure alike.
         let latency = started.elapsed();
         let status = response.status().as_u16();
         self.metrics.record(trace.route, status, latency);
@@ -262,7 +281,11 @@ impl Handler for Gateway {
             client.ip = %peer.ip(),
             http.method = %method,
             url.path = truncate(uri.path(), 256),
-            route.name = trace.route.map_or("-", |i| self.router.route(i).name.as_str()),
+            route.name = match trace.route {
+                Some(i) => self.router.route(i).name.as_str(),
+                None if trace.admin => admin_api::ROUTE_NAME,
+                None => "-",
+            },
             principal.id = trace.principal.as_deref().unwrap_or("-"),
             http.status = status,
             latency_ms = (latency.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,

@@ -981,7 +981,10 @@ impl UserService {
             return Ok(false);
         }
         let policy = self.access.policy().await?;
-        let principal = self.access.with_stored_grants(principal_of(user)).await?;
+        let principal = self
+            .access
+            .with_stored_grants(user_principal(&user.id, &user.roles))
+            .await?;
         let required = principal
             .roles_at(now)
             .any(|role| role_requires_mfa(&policy, &self.users.mfa_required_roles, role));
@@ -992,6 +995,12 @@ impl UserService {
         self.policy
             .check(password.expose(), &[username])
             .map_err(UserError::WeakPassword)
+    }
+
+    /// The CSRF token belonging to `session_token`, for a page that
+    /// reloads: the same value [`Session::csrf`] carried at sign-in.
+    pub fn csrf_token_for(&self, session_token: &str) -> SecretString {
+        self.csrf_token(session_token)
     }
 
     fn csrf_token(&self, session_token: &str) -> SecretString {
@@ -1310,9 +1319,9 @@ pub const ADMIN_ACCESS: &str = "admin:access";
 
 /// The principal a user acts as: `user:<id>` holding its roles. Stored
 /// grants are added by [`AccessControl::with_stored_grants`].
-pub fn principal_of(user: &UserRecord) -> Principal {
-    let mut principal = Principal::new(format!("user:{}", user.id), PrincipalKind::User);
-    for role in &user.roles {
+pub fn user_principal(id: &str, roles: &[String]) -> Principal {
+    let mut principal = Principal::new(format!("user:{id}"), PrincipalKind::User);
+    for role in roles {
         principal = principal.with_grant(Grant::permanent(role.clone()));
     }
     principal

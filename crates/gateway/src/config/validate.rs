@@ -567,6 +567,14 @@ fn validate_route(
         ));
     }
     let path_prefix = match raw.path_prefix {
+        Some(p) if crate::admin_api::owns_path(&p) => {
+            problems.push(Problem::new(
+                key("path_prefix"),
+                format!("`{p}` is reserved for Amanah's admin API"),
+                "serve the route under another prefix, e.g. /v1",
+            ));
+            String::new()
+        }
         Some(p) if crate::router::is_clean_path(&p) => {
             let trimmed = p.trim_end_matches('/');
             if trimmed.is_empty() {
