@@ -7,6 +7,7 @@ mod gateway {
     pub mod support;
 
     mod access;
+    mod admin;
     mod auth;
     mod failclosed;
     mod jwt;
