@@ -183,6 +183,8 @@ pub enum AdminError {
     Csrf,
     #[error("{0}")]
     Escalation(String),
+    #[error("send the request body as Content-Type: application/json")]
+    NotJson,
 }
 
 impl AdminError {
@@ -192,6 +194,7 @@ impl AdminError {
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::Conflict(_) => StatusCode::CONFLICT,
             AdminError::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AdminError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AdminError::MfaRequired => StatusCode::UNAUTHORIZED,
             AdminError::MfaEnrollmentRequired | AdminError::Csrf | AdminError::Escalation(_) => {
                 StatusCode::FORBIDDEN
@@ -209,6 +212,7 @@ impl AdminError {
             AdminError::MfaEnrollmentRequired => "mfa_enrollment_required",
             AdminError::Csrf => "csrf_failed",
             AdminError::Escalation(_) => "escalation_refused",
+            AdminError::NotJson => "unsupported_media_type",
         }
     }
 }
@@ -280,6 +284,8 @@ pub struct AdminApi {
     access: Arc<AccessControl>,
     limiter: Arc<dyn RateLimiter>,
     failures_per_ip: Option<Quota>,
+    /// The per-address request budget, shared with the traffic routes.
+    per_ip: Option<Quota>,
     /// `Secure` on the session cookie: whenever the listener speaks TLS.
     secure_cookies: bool,
     default_key_lifetime: Duration,
@@ -383,10 +389,19 @@ fn set_cookie(resp: &mut Response<Body>, value: &str) {
     }
 }
 
-/// Reads and parses a JSON body. Parse errors name the position only: a
-/// message quoting the body could quote a password.
-async fn read_json<T: DeserializeOwned>(body: Incoming) -> Result<T, GatewayError> {
-    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+/// Reads and parses a JSON body (an empty body reads as `{}`). A body must
+/// be declared `application/json`: a cross-site form cannot send that
+/// without a CORS preflight, which the admin API never grants. Parse errors
+/// name the position only: a message quoting the body could quote a
+/// password.
+async fn read_json<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, GatewayError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    let limited = http_body_util::Limited::new(req.into_body(), MAX_BODY_BYTES);
     let bytes = match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Err(_) => return Err(GatewayError::RequestBodyTimeout),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
@@ -401,8 +416,17 @@ async fn read_json<T: DeserializeOwned>(body: Incoming) -> Result<T, GatewayErro
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
-    serde_json::from_slice(bytes).map_err(|e| {
+    if bytes.is_empty() {
+        return serde_json::from_slice(b"{}").map_err(|_| {
+            invalid(format!(
+                "this endpoint needs a JSON body; the OpenAPI document at {BASE}/openapi.json lists the fields"
+            ))
+        });
+    }
+    if !is_json {
+        return Err(AdminError::NotJson.into());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => "has a missing, unknown or mistyped field",
             _ => "is not valid JSON",
@@ -606,6 +630,7 @@ impl AdminApi {
             access,
             limiter,
             failures_per_ip: config.rate_limits.auth_failures_per_ip,
+            per_ip: config.rate_limits.per_ip,
             secure_cookies: config.server.tls.is_some(),
             default_key_lifetime: config.keys.default_ttl,
             rotation_grace: config.keys.rotation_grace,
@@ -628,6 +653,16 @@ impl AdminApi {
             .filter(|r| r.starts_with('/'))
             .ok_or(GatewayError::NotFound)?;
         let matched = match_path(req.method(), rest)?;
+        if let Some(quota) = self.per_ip {
+            let decision = self
+                .limiter
+                .acquire(&LimitKey::network(peer.ip()), quota)
+                .await
+                .map_err(|e| GatewayError::IdentityUnavailable(e.to_string()))?;
+            if !decision.allowed {
+                return Err(GatewayError::RateLimited("ip", decision));
+            }
+        }
         let params: Vec<String> = matched.params.iter().map(|s| (*s).to_owned()).collect();
         let endpoint = matched.endpoint;
         match endpoint.access {
@@ -770,7 +805,7 @@ impl AdminApi {
                 Ok(r)
             }
             "/session" => {
-                let body: LoginBody = read_json(req.into_body()).await?;
+                let body: LoginBody = read_json(req).await?;
                 let second_factor = match (body.totp_code, body.recovery_code) {
                     (Some(_), Some(_)) => {
                         return Err(invalid("send totp_code or recovery_code, not both"))
@@ -798,7 +833,7 @@ impl AdminApi {
                 }
             }
             "/setup" => {
-                let body: SetupBody = read_json(req.into_body()).await?;
+                let body: SetupBody = read_json(req).await?;
                 match self
                     .users
                     .complete_setup(
@@ -816,7 +851,7 @@ impl AdminApi {
                 }
             }
             "/mfa/totp" => {
-                let body: EnrollBody = read_json(req.into_body()).await?;
+                let body: EnrollBody = read_json(req).await?;
                 let enrollment = self
                     .users
                     .begin_totp(&body.username, &secret(body.password), now)
@@ -830,7 +865,7 @@ impl AdminApi {
                 ))
             }
             "/mfa/totp/confirm" => {
-                let body: ConfirmBody = read_json(req.into_body()).await?;
+                let body: ConfirmBody = read_json(req).await?;
                 let codes = self
                     .users
                     .confirm_totp(&body.username, &secret(body.password), &body.code, now)
@@ -873,7 +908,7 @@ impl AdminApi {
                 Ok(resp)
             }
             (Method::POST, "/password") => {
-                let body: PasswordBody = read_json(req.into_body()).await?;
+                let body: PasswordBody = read_json(req).await?;
                 let session = self
                     .users
                     .change_password(
@@ -886,7 +921,7 @@ impl AdminApi {
                 Ok(self.login_response(&session, StatusCode::OK))
             }
             (Method::POST, "/mfa/recovery-codes") => {
-                let body: RecoveryCodesBody = read_json(req.into_body()).await?;
+                let body: RecoveryCodesBody = read_json(req).await?;
                 let codes = self
                     .users
                     .regenerate_recovery_codes(
@@ -930,7 +965,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &key))
             }
             (Method::POST, "/keys") => {
-                let body: CreateKeyBody = read_json(req.into_body()).await?;
+                let body: CreateKeyBody = read_json(req).await?;
                 may_confer(
                     policy,
                     actor,
@@ -978,7 +1013,7 @@ impl AdminApi {
                 ))
             }
             (Method::POST, "/keys/{id}/rotate") => {
-                let body: RotateBody = read_json(req.into_body()).await?;
+                let body: RotateBody = read_json(req).await?;
                 let old = self
                     .keys
                     .list(now)
@@ -1014,7 +1049,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &self.users.get(param(0), now).await?))
             }
             (Method::POST, "/users") => {
-                let body: CreateUserBody = read_json(req.into_body()).await?;
+                let body: CreateUserBody = read_json(req).await?;
                 may_confer(
                     policy,
                     actor,
@@ -1028,7 +1063,7 @@ impl AdminApi {
                 ))
             }
             (Method::PUT, "/users/{username}/roles") => {
-                let body: RolesBody = read_json(req.into_body()).await?;
+                let body: RolesBody = read_json(req).await?;
                 self.may_manage_user(policy, actor, param(0), now).await?;
                 may_confer(
                     policy,
@@ -1081,7 +1116,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &locked))
             }
             (Method::PUT, "/locks/{username}") => {
-                let body: LockBody = read_json(req.into_body()).await?;
+                let body: LockBody = read_json(req).await?;
                 let period = match body.duration_secs {
                     Some(s) => secs_i64(duration_secs(s, "duration_secs")?),
                     None => DEFAULT_LOCK_SECS,
@@ -1107,7 +1142,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &self.role_json(role)))
             }
             (Method::PUT, "/roles/{name}") => {
-                let body: RoleBody = read_json(req.into_body()).await?;
+                let body: RoleBody = read_json(req).await?;
                 let name = param(0);
                 if policy.role(name).is_some_and(|r| r.is_predefined()) {
                     return Err(AdminError::Conflict(
@@ -1166,7 +1201,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &grants))
             }
             (Method::POST, "/grants") => {
-                let body: GrantBody = read_json(req.into_body()).await?;
+                let body: GrantBody = read_json(req).await?;
                 may_confer(
                     policy,
                     actor,

@@ -97,6 +97,8 @@ const TOTP_PURPOSE: &str = "totp-secret";
 const SESSION_DOMAIN: &str = "admin-session";
 const SETUP_DOMAIN: &str = "admin-setup";
 const CSRF_DOMAIN: &str = "admin-csrf";
+/// Concurrent Argon2 runs allowed (see `UserService::hashing`).
+const MAX_CONCURRENT_HASHES: usize = 4;
 /// Version-checked writes that lose a race are retried this often. Every
 /// round lets at least one contender through, so this many concurrent
 /// writers on one account all succeed.
@@ -357,6 +359,10 @@ pub struct UserService {
     access: Arc<AccessControl>,
     /// Shared with the blocking pool, where Argon2 runs.
     hasher: Arc<PasswordHasher>,
+    /// Argon2 runs at once at most this many at a time: each holds
+    /// `m_cost` of memory (19 MiB with OWASP's parameters), so a flood of
+    /// sign-ins queues here instead of exhausting memory.
+    hashing: tokio::sync::Semaphore,
     policy: PasswordPolicy,
     users: config::Users,
     totp: Totp,
@@ -458,6 +464,7 @@ impl UserService {
             store,
             access,
             hasher: Arc::new(PasswordHasher::new(params)),
+            hashing: tokio::sync::Semaphore::new(MAX_CONCURRENT_HASHES),
             policy: password_policy(&users.password),
             users: users.clone(),
             totp: Totp::default(),
@@ -1027,6 +1034,11 @@ impl UserService {
     async fn hash(&self, password: &SecretString) -> Result<String, UserError> {
         let hasher = Arc::clone(&self.hasher);
         let password = password.clone();
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| UserError::Hashing)?;
         tokio::task::spawn_blocking(move || hasher.hash(&password))
             .await
             .map_err(|_| UserError::Hashing)?
@@ -1043,6 +1055,9 @@ impl UserService {
         let hasher = Arc::clone(&self.hasher);
         let password = password.clone();
         let phc = user.and_then(|u| u.password_hash.clone());
+        let Ok(_permit) = self.hashing.acquire().await else {
+            return false;
+        };
         tokio::task::spawn_blocking(move || match phc {
             Some(phc) => hasher.verify(password.expose(), &phc),
             None => {

@@ -380,3 +380,21 @@ mod secrets {
         assert!(err.message.contains("not set"));
     }
 }
+
+#[test]
+fn routes_cannot_take_the_admin_api_prefix() {
+    for prefix in ["/admin", "/admin/", "/admin/v1", "/admin/v2/keys"] {
+        let text = GOOD.replace(
+            r#"path_prefix = "/v1/""#,
+            &format!("path_prefix = \"{prefix}\""),
+        );
+        let err = load_text(&text, &[]).unwrap_err();
+        assert_eq!(keys_of(&err), ["routes[0].path_prefix"], "{prefix}");
+        assert!(err.0[0].message.contains("reserved"), "{err}");
+    }
+    let text = GOOD.replace(
+        r#"path_prefix = "/v1/""#,
+        r#"path_prefix = "/administrator""#,
+    );
+    assert!(load_text(&text, &[]).is_ok());
+}

@@ -714,3 +714,34 @@ async fn keys_roles_and_grants_by_api_key_without_escalation() {
     assert_eq!(s, StatusCode::NO_CONTENT);
     h.finish().await;
 }
+
+#[tokio::test]
+async fn bodies_must_be_declared_json_and_errors_never_quote_them() {
+    let h = Harness::start().await;
+    // What a cross-site form can send without a preflight.
+    let form = Request::post(h.url("/admin/v1/session"))
+        .header("content-type", "text/plain")
+        .body(full(login_body("root", PASSWORD).to_string()))
+        .unwrap();
+    let (s, _, b) = send(&client(), form).await;
+    assert_error(
+        s,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &b,
+        "unsupported_media_type",
+    );
+
+    // A mistyped password is refused without being repeated.
+    let typed = json!({ "username": "root", "password": 98_765_432_109_u64 });
+    let (s, _, b) = call(&h, Method::POST, "/session", Some(typed), anonymous()).await;
+    assert_error(s, StatusCode::BAD_REQUEST, &b, "invalid_request");
+    assert!(!String::from_utf8_lossy(&b).contains("98765432109"));
+    let broken = Request::post(h.url("/admin/v1/session"))
+        .header("content-type", "application/json")
+        .body(full(r#"{"username":"root","password":"Sup3r-secret-pw"#))
+        .unwrap();
+    let (s, _, b) = send(&client(), broken).await;
+    assert_error(s, StatusCode::BAD_REQUEST, &b, "invalid_request");
+    assert!(!String::from_utf8_lossy(&b).contains("Sup3r"));
+    h.finish().await;
+}
