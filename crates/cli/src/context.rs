@@ -68,6 +68,17 @@ pub fn access(config: &Config) -> anyhow::Result<amanah_gateway::access::AccessC
     ))
 }
 
+/// The admin-user service over the embedded store named by the
+/// configuration. Building it costs one Argon2 run.
+pub fn user_service(config: &Config) -> anyhow::Result<amanah_gateway::users::UserService> {
+    let store = store(config)?;
+    let access = Arc::new(amanah_gateway::access::AccessControl::new(
+        config,
+        store.clone(),
+    ));
+    amanah_gateway::user_service(config, store, access).map_err(|p| problems_error(&p))
+}
+
 fn store(config: &Config) -> anyhow::Result<Arc<dyn amanah_store::Store>> {
     let store = amanah_gateway::open_embedded_store(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;

@@ -31,6 +31,15 @@ enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(commands::keys::Command),
+    /// Manage admin users: create (prints a one-time setup token), lock, unlock, roles, MFA reset.
+    #[command(subcommand)]
+    Users(commands::users::Command),
+    /// List roles; create, replace and delete custom ones.
+    #[command(subcommand)]
+    Roles(commands::roles::Command),
+    /// Grant roles to API keys and users, for good or for a while; list and revoke grants.
+    #[command(subcommand)]
+    Grants(commands::grants::Command),
     /// Run the mock OpenAI-compatible model on its own (for benchmarks and trials).
     MockUpstream(commands::mock_upstream::Args),
 }
@@ -53,6 +62,10 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Config(cmd) => commands::config::run(cmd),
             Command::Keys(cmd) => commands::keys::run(cmd).await,
+            // Boxed: the user service makes a large future.
+            Command::Users(cmd) => Box::pin(commands::users::run(cmd)).await,
+            Command::Roles(cmd) => commands::roles::run(cmd).await,
+            Command::Grants(cmd) => commands::grants::run(cmd).await,
             Command::MockUpstream(args) => commands::mock_upstream::run(args).await,
         }
     });
