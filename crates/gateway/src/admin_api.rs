@@ -48,7 +48,7 @@ use crate::keys::{KeyError, KeyService, KeySpec};
 use crate::ratelimit::{LimitKey, Quota, RateLimiter};
 use crate::users::{
     self, user_principal, LoginAttempt, LoginError, SecondFactor, Session, UserError, UserService,
-    UserStatus, ADMIN_ACCESS, SESSION_COOKIE,
+    ADMIN_ACCESS, SESSION_COOKIE,
 };
 
 #[cfg(test)]
@@ -238,7 +238,9 @@ impl From<UserError> for GatewayError {
             UserError::UsernameTaken | UserError::MfaAlreadyEnabled => {
                 AdminError::Conflict(e.to_string().into()).into()
             }
-            UserError::NoPendingEnrollment => AdminError::Conflict(e.to_string().into()).into(),
+            UserError::NoPendingEnrollment | UserError::NoSecondFactor => {
+                AdminError::Conflict(e.to_string().into()).into()
+            }
             UserError::WeakPassword(violations) => AdminError::WeakPassword(
                 violations
                     .iter()
@@ -666,6 +668,9 @@ impl AdminApi {
         let params: Vec<String> = matched.params.iter().map(|s| (*s).to_owned()).collect();
         let endpoint = matched.endpoint;
         match endpoint.access {
+            Access::Public if endpoint.path == "/openapi.json" => {
+                self.public(endpoint.path, req, now).await
+            }
             Access::Public => {
                 self.check_failure_budget(peer).await?;
                 let result = self.public(endpoint.path, req, now).await;
@@ -1098,6 +1103,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &self.users.get(param(0), now).await?))
             }
             (Method::DELETE, "/users/{username}/sessions") => {
+                self.may_manage_user(policy, actor, param(0), now).await?;
                 let revoked = self.users.revoke_sessions(param(0), now).await?;
                 Ok(reply(
                     StatusCode::OK,
@@ -1110,7 +1116,7 @@ impl AdminApi {
                     .list(now)
                     .await?
                     .into_iter()
-                    .filter(|u| u.status == UserStatus::Locked)
+                    .filter(|u| u.locked_until.is_some())
                     .map(|u| json!({ "username": u.username, "locked_until": u.locked_until }))
                     .collect();
                 Ok(reply(StatusCode::OK, &locked))
@@ -1121,6 +1127,9 @@ impl AdminApi {
                     Some(s) => secs_i64(duration_secs(s, "duration_secs")?),
                     None => DEFAULT_LOCK_SECS,
                 };
+                // Locking is no way around the rule: a lesser actor could
+                // otherwise shut every administrator out.
+                self.may_manage_user(policy, actor, param(0), now).await?;
                 self.users
                     .lock(param(0), now.saturating_add(period), now)
                     .await?;
@@ -1128,6 +1137,7 @@ impl AdminApi {
                 Ok(reply(StatusCode::OK, &self.users.get(param(0), now).await?))
             }
             (Method::DELETE, "/locks/{username}") => {
+                self.may_manage_user(policy, actor, param(0), now).await?;
                 self.users.unlock(param(0), now).await?;
                 Ok(reply(StatusCode::OK, &self.users.get(param(0), now).await?))
             }
@@ -1186,11 +1196,16 @@ impl AdminApi {
                 }
             }
             (Method::GET, "/grants") => {
-                let principal = req.uri().query().and_then(|q| {
-                    q.split('&')
-                        .find_map(|kv| kv.strip_prefix("principal="))
-                        .map(str::to_owned)
-                });
+                let principal = match req
+                    .uri()
+                    .query()
+                    .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("principal=")))
+                {
+                    Some(raw) => Some(percent_decode(raw).ok_or_else(|| {
+                        invalid("the principal parameter is not valid percent-encoded UTF-8")
+                    })?),
+                    None => None,
+                };
                 let grants: Vec<_> = self
                     .access
                     .list_grants(principal.as_deref())
@@ -1273,6 +1288,24 @@ impl AdminApi {
             "effective_permissions": strings(role.effective_permissions()),
         })
     }
+}
+
+/// Decodes `%XX` escapes and `+` in a query value.
+fn percent_decode(raw: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'%' => {
+                let hex = [bytes.next()?, bytes.next()?];
+                let hex = std::str::from_utf8(&hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn grant_json(g: &GrantRecord) -> serde_json::Value {

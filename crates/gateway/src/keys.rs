@@ -269,7 +269,10 @@ impl KeyService {
         };
         for _ in 0..8 {
             let (key, record) = self.mint(&spec, now);
-            let grace_until = now.saturating_add(grace.as_secs() as i64);
+            // A grace beyond i64 seconds is "for the rest of the key's life", not a
+            // wrapped negative that would end the old key at once.
+            let grace_until =
+                now.saturating_add(i64::try_from(grace.as_secs()).unwrap_or(i64::MAX));
             match self
                 .store
                 .rotate_api_key(id, &record, grace_until, now)

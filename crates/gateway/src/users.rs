@@ -134,6 +134,8 @@ pub enum UserError {
     MfaAlreadyEnabled,
     #[error("no second-factor enrollment is in progress; begin again")]
     NoPendingEnrollment,
+    #[error("no second factor is enabled for this account")]
+    NoSecondFactor,
     #[error("password hashing failed")]
     Hashing,
     #[error(transparent)]
@@ -947,7 +949,7 @@ impl UserService {
     ) -> Result<RecoveryCodes, UserError> {
         let user = self.authenticate(username, password, now).await?;
         if !user.totp_enabled {
-            return Err(UserError::NoPendingEnrollment);
+            return Err(UserError::NoSecondFactor);
         }
         let user = self
             .check_totp(user, &SecretString::new(code.to_owned()), now)

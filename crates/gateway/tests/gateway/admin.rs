@@ -577,6 +577,18 @@ async fn keys_roles_and_grants_by_api_key_without_escalation() {
     assert_eq!(h.chat(&ci_secret).await.0, StatusCode::OK, "grace period");
     assert_eq!(h.chat(&successor).await.0, StatusCode::OK);
     let successor_id = rotated["key"]["id"].as_str().unwrap().to_owned();
+    // A grace too long to count in seconds keeps the old key, never ends it.
+    let (s, _, b) = call(
+        &h,
+        Method::POST,
+        &format!("/keys/{successor_id}/rotate"),
+        Some(json!({ "grace_secs": u64::MAX })),
+        admin,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    h.remember_secret(json(&b)["secret"].as_str().unwrap());
+    assert_eq!(h.chat(&successor).await.0, StatusCode::OK);
     let (s, _, _) = call(
         &h,
         Method::DELETE,
@@ -602,7 +614,7 @@ async fn keys_roles_and_grants_by_api_key_without_escalation() {
     let (s, _, b) = call(&h, Method::PUT, "/roles/key_reader", Some(role), admin).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     assert_eq!(json(&b)["source"], "custom");
-    let role = json!({ "permissions": ["admin:access", "users:read", "users:write", "keys:read", "keys:write", "llm:invoke"] });
+    let role = json!({ "permissions": ["admin:access", "users:read", "users:write", "keys:read", "keys:write", "llm:invoke", "records:read", "records:write"] });
     let (s, _, _) = call(&h, Method::PUT, "/roles/user_manager", Some(role), admin).await;
     assert_eq!(s, StatusCode::OK);
     let cycle = json!({ "permissions": [], "inherits": ["key_reader"] });
@@ -663,15 +675,16 @@ async fn keys_roles_and_grants_by_api_key_without_escalation() {
     active_user(&mut h, "boss", &["analyst"]).await;
     let (s, _, _) = call(&h, Method::POST, "/users/boss/reset-password", None, admin).await;
     assert_eq!(s, StatusCode::OK, "the admin may");
-    let (s, _, b) = call(
-        &h,
-        Method::POST,
-        "/users/boss/reset-password",
-        None,
-        manager,
-    )
-    .await;
-    assert_error(s, StatusCode::FORBIDDEN, &b, "escalation_refused");
+    for (method, path) in [
+        (Method::POST, "/users/boss/reset-password"),
+        (Method::POST, "/users/boss/reset-mfa"),
+        (Method::POST, "/users/boss/disable"),
+        (Method::PUT, "/locks/boss"),
+        (Method::DELETE, "/users/boss/sessions"),
+    ] {
+        let (s, _, b) = call(&h, method, path, None, manager).await;
+        assert_error(s, StatusCode::FORBIDDEN, &b, "escalation_refused");
+    }
 
     // Grants: a time-bound admin grant to a key, listed and revoked.
     let (viewer_id, _) = h.key_for(&["viewer"], Duration::from_secs(600)).await;
@@ -682,15 +695,11 @@ async fn keys_roles_and_grants_by_api_key_without_escalation() {
     let (s, _, b) = call(&h, Method::POST, "/grants", Some(body), admin).await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
     let grant_id = json(&b)["id"].as_str().unwrap().to_owned();
-    let (_, _, b) = call(
-        &h,
-        Method::GET,
-        &format!("/grants?principal=key:{viewer_id}"),
-        None,
-        admin,
-    )
-    .await;
-    assert_eq!(json(&b).as_array().unwrap().len(), 1);
+    for query in [format!("key:{viewer_id}"), format!("key%3A{viewer_id}")] {
+        let path = format!("/grants?principal={query}");
+        let (_, _, b) = call(&h, Method::GET, &path, None, admin).await;
+        assert_eq!(json(&b).as_array().unwrap().len(), 1, "{query}");
+    }
     let (s, _, _) = call(
         &h,
         Method::DELETE,
