@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::*;
 use crate::keys::KeyInfo;
 use crate::ratelimit::RateDecision;
-use crate::users::{SessionInfo, UserInfo};
+use crate::users::{SessionInfo, UserInfo, UserStatus};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -1046,4 +1046,14 @@ fn authorize_ignores_expired_grants() {
     ));
     assert!(authorize(&policy, &lapsed, "keys:read", NOW).is_err());
     authorize(&policy, &lapsed, "keys:read", NOW - 1).unwrap();
+}
+
+#[test]
+fn percent_decode_reads_query_values() {
+    assert_eq!(percent_decode("key%3Aab12").as_deref(), Some("key:ab12"));
+    assert_eq!(percent_decode("user:x+y").as_deref(), Some("user:x y"));
+    assert_eq!(percent_decode("%e2%82%ac").as_deref(), Some("€"));
+    for bad in ["%", "%4", "%zz", "%ff"] {
+        assert_eq!(percent_decode(bad), None, "{bad}");
+    }
 }
