@@ -312,12 +312,14 @@ struct Caller {
 
 /// A matched endpoint and the path segments its `{…}` captured.
 #[derive(Debug)]
-struct Matched<'a> {
-    endpoint: &'static Endpoint,
-    params: Vec<&'a str>,
+pub struct Matched<'a> {
+    pub endpoint: &'static Endpoint,
+    pub params: Vec<&'a str>,
 }
 
-fn match_path<'a>(method: &Method, rest: &'a str) -> Result<Matched<'a>, GatewayError> {
+/// Finds the endpoint for `method` and `rest` (the path after [`BASE`]):
+/// 404 when no template fits, 405 naming the methods that would.
+pub fn match_path<'a>(method: &Method, rest: &'a str) -> Result<Matched<'a>, GatewayError> {
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     let mut allowed = Vec::new();
     for ep in ENDPOINTS {
@@ -353,7 +355,7 @@ fn match_path<'a>(method: &Method, rest: &'a str) -> Result<Matched<'a>, Gateway
 }
 
 /// The session token from the `Cookie` headers, if one is there.
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -1290,8 +1292,9 @@ impl AdminApi {
     }
 }
 
-/// Decodes `%XX` escapes and `+` in a query value.
-fn percent_decode(raw: &str) -> Option<String> {
+/// Decodes `%XX` escapes and `+` in a query value; `None` for a broken
+/// escape or bytes that are not UTF-8.
+pub fn percent_decode(raw: &str) -> Option<String> {
     let mut out = Vec::with_capacity(raw.len());
     let mut bytes = raw.bytes();
     while let Some(b) = bytes.next() {

@@ -112,3 +112,33 @@ fn request_id_seeds() {
         );
     }
 }
+
+#[test]
+fn admin_request_seeds() {
+    use amanah_gateway::admin_api::{match_path, percent_decode, session_cookie};
+    for (path, data) in seeds("admin_request") {
+        let text = utf8_prefix(&data);
+        let (first, cookie) = text.split_once('\n').unwrap_or((text, ""));
+        let (method, target) = first.split_once(' ').unwrap_or(("GET", first));
+        let (url_path, query) = target.split_once('?').unwrap_or((target, ""));
+        if let Ok(method) = http::Method::from_bytes(method.as_bytes()) {
+            if let Ok(m) = match_path(&method, url_path) {
+                assert_eq!(m.endpoint.method, method, "{}", path.display());
+                assert_eq!(m.params.len(), m.endpoint.path.matches('{').count());
+                assert!(m.params.iter().all(|p| !p.is_empty() && !p.contains('/')));
+            }
+        }
+        if let Ok(value) = http::HeaderValue::from_str(cookie) {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(http::header::COOKIE, value);
+            if let Some(token) = session_cookie(&headers) {
+                assert!(cookie.contains(&format!("amanah_session={token}")));
+                assert!(!token.contains(';'), "{}", path.display());
+            }
+        }
+        let decoded = percent_decode(query);
+        if !query.contains('%') && !query.contains('+') {
+            assert_eq!(decoded.as_deref(), Some(query), "{}", path.display());
+        }
+    }
+}
