@@ -306,7 +306,7 @@ impl std::fmt::Debug for AdminApi {
 /// Who is calling a management endpoint, and how.
 struct Caller {
     principal: Principal,
-    /// The session token when the caller came by cookie.
+    /// Whether the caller came by session cookie (and so owes a CSRF token).
     via_session: bool,
 }
 
