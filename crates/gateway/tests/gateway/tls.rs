@@ -221,3 +221,58 @@ async fn tls10_and_tls11_are_refused() {
     );
     t.h.finish().await;
 }
+
+#[tokio::test]
+async fn admin_session_cookie_is_secure_over_tls() {
+    let mut t = tls_harness().await;
+    let password = "Tls-Only-Cookie-42!";
+    t.h.remember_secret(password);
+    let users = &t.h.gw.as_ref().unwrap().users;
+    let now = amanah_gateway::keys::now_unix();
+    let (_, setup) = users
+        .create("tess", &["viewer".to_owned()], now)
+        .await
+        .unwrap();
+    let secret = amanah_crypto::SecretString::new(password.to_owned());
+    users
+        .complete_setup("tess", setup.expose(), &secret, now)
+        .await
+        .unwrap();
+    t.h.remember_secret(setup.expose());
+
+    let body = format!(r#"{{"username":"tess","password":"{password}"}}"#);
+    let mut stream = handshake(t.h.addr, &t.ca, &rustls::version::TLS13)
+        .await
+        .expect("handshake");
+    let request = format!(
+        "POST /admin/v1/session HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let cookie = text
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: amanah_session=")
+        })
+        .expect("a session cookie");
+    for attribute in [
+        "; Secure",
+        "; HttpOnly",
+        "; SameSite=Strict",
+        "; Path=/admin",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} missing");
+    }
+    let token = cookie
+        .split_once('=')
+        .and_then(|(_, v)| v.split(';').next())
+        .unwrap();
+    t.h.remember_secret(token);
+    t.h.finish().await;
+}
