@@ -1,0 +1,18 @@
+//! The recognizers this crate ships, one module per family.
+
+use crate::AnalyzerBuilder;
+
+pub mod contact;
+pub mod financial;
+pub mod identifiers;
+pub mod network;
+pub mod secrets;
+
+/// Adds every shipped recognizer to `builder`.
+pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
+    let builder = contact::register(builder);
+    let builder = financial::register(builder);
+    let builder = identifiers::register(builder);
+    let builder = network::register(builder);
+    secrets::register(builder)
+}
