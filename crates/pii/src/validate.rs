@@ -16,7 +16,7 @@ pub fn luhn(s: &str) -> bool {
         sum += v;
         count += 1;
     }
-    count >= 2 && sum % 10 == 0
+    count >= 2 && sum.is_multiple_of(10)
 }
 
 /// ISO 13616 IBAN check: country code, two check digits, mod 97 == 1 over
