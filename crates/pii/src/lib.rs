@@ -14,6 +14,7 @@
 
 mod analyzer;
 mod entity;
+pub mod gazetteer;
 pub mod recognizers;
 pub mod validate;
 

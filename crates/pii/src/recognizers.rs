@@ -7,6 +7,7 @@ pub mod financial;
 pub mod identifiers;
 pub mod network;
 pub mod secrets;
+pub mod temporal;
 
 /// Adds every shipped recognizer to `builder`.
 pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
@@ -14,5 +15,6 @@ pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
     let builder = financial::register(builder);
     let builder = identifiers::register(builder);
     let builder = network::register(builder);
-    secrets::register(builder)
+    let builder = secrets::register(builder);
+    temporal::register(builder)
 }
