@@ -3,6 +3,7 @@ pub mod demo;
 pub mod grants;
 pub mod keys;
 pub mod mock_upstream;
+pub mod pii;
 pub mod roles;
 pub mod serve;
 pub mod users;

@@ -40,6 +40,9 @@ enum Command {
     /// Grant roles to API keys and users, for good or for a while; list and revoke grants.
     #[command(subcommand)]
     Grants(commands::grants::Command),
+    /// Detect personal data and secrets (`pii detect` for labelled JSON lines).
+    #[command(subcommand)]
+    Pii(commands::pii::Command),
     /// Run the mock OpenAI-compatible model on its own (for benchmarks and trials).
     MockUpstream(commands::mock_upstream::Args),
 }
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
             Command::Users(cmd) => Box::pin(commands::users::run(cmd)).await,
             Command::Roles(cmd) => commands::roles::run(cmd).await,
             Command::Grants(cmd) => commands::grants::run(cmd).await,
+            Command::Pii(cmd) => commands::pii::run(cmd),
             Command::MockUpstream(args) => commands::mock_upstream::run(args).await,
         }
     });
