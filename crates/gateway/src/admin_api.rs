@@ -320,10 +320,20 @@ pub struct Matched<'a> {
 /// Finds the endpoint for `method` and `rest` (the path after [`BASE`]):
 /// 404 when no template fits, 405 naming the methods that would.
 pub fn match_path<'a>(method: &Method, rest: &'a str) -> Result<Matched<'a>, GatewayError> {
-    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    // Exactly one leading slash: `//keys` or `keys` names nothing.
+    let segments: Vec<&str> = rest
+        .strip_prefix('/')
+        .ok_or(GatewayError::NotFound)?
+        .split('/')
+        .collect();
     let mut allowed = Vec::new();
     for ep in ENDPOINTS {
-        let template: Vec<&str> = ep.path.trim_start_matches('/').split('/').collect();
+        let template: Vec<&str> = ep
+            .path
+            .strip_prefix('/')
+            .unwrap_or(ep.path)
+            .split('/')
+            .collect();
         if template.len() != segments.len() {
             continue;
         }

@@ -126,6 +126,12 @@ fn admin_request_seeds() {
                 assert_eq!(m.endpoint.method, method, "{}", path.display());
                 assert_eq!(m.params.len(), m.endpoint.path.matches('{').count());
                 assert!(m.params.iter().all(|p| !p.is_empty() && !p.contains('/')));
+                assert_eq!(
+                    m.endpoint.path.split('/').count(),
+                    url_path.split('/').count(),
+                    "{}",
+                    path.display()
+                );
             }
         }
         if let Ok(value) = http::HeaderValue::from_str(cookie) {
