@@ -26,7 +26,11 @@ fn detect_writes_code_point_spans_per_line() {
     let out = detect(
         "{\"id\":\"a\",\"text\":\"Zoë turned 41 on 2024-01-02.\"}\n\n{\"id\":7,\"text\":\"nothing here\"}\n",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
