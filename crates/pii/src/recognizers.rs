@@ -6,6 +6,9 @@ pub mod contact;
 pub mod financial;
 pub mod identifiers;
 pub mod network;
+pub mod organizations;
+pub mod person;
+pub mod places;
 pub mod secrets;
 pub mod temporal;
 
@@ -15,6 +18,9 @@ pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
     let builder = financial::register(builder);
     let builder = identifiers::register(builder);
     let builder = network::register(builder);
+    let builder = person::register(builder);
+    let builder = places::register(builder);
+    let builder = organizations::register(builder);
     let builder = secrets::register(builder);
     temporal::register(builder)
 }
