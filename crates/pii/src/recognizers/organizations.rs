@@ -1,8 +1,556 @@
 //! Recognizers: organizations.
+//!
+//! [`OrganizationRecognizer`]: a run of capitalized (or all-capital) words
+//! ending in a legal form or organisation head word from the gazetteer
+//! ("Acme Widgets Inc.", "SANIX INCORPORATED", "Bank of Ireland"), and a
+//! capitalized run after an employment context ("works at Initech").
 
-use crate::AnalyzerBuilder;
+use crate::gazetteer::{self, Casing, List};
+use crate::recognizers::contact::words_before;
+use crate::recognizers::places::{is_all_caps, is_cap, tokenize};
+use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
 pub fn register(builder: AnalyzerBuilder) -> AnalyzerBuilder {
-    builder
+    builder.recognizer(OrganizationRecognizer::new())
+}
+
+/// Legal forms: strong evidence on their own.
+const LEGAL: &[&str] = &[
+    "inc",
+    "inc.",
+    "incorporated",
+    "llc",
+    "l.l.c.",
+    "ltd",
+    "ltd.",
+    "limited",
+    "plc",
+    "p.l.c.",
+    "gmbh",
+    "ggmbh",
+    "ag",
+    "kg",
+    "kgaa",
+    "corp",
+    "corp.",
+    "corporation",
+    "co",
+    "co.",
+    "company",
+    "s.a.",
+    "sa",
+    "s.p.a.",
+    "spa",
+    "s.r.l.",
+    "srl",
+    "sarl",
+    "s.a.r.l.",
+    "sas",
+    "s.a.s.",
+    "b.v.",
+    "bv",
+    "n.v.",
+    "nv",
+    "llp",
+    "l.l.p.",
+    "lp",
+    "l.p.",
+    "pty",
+    "pty.",
+    "oy",
+    "oyj",
+    "ab",
+    "asa",
+    "a/s",
+    "aps",
+    "k.k.",
+    "kk",
+    "pllc",
+    "p.c.",
+    "se",
+    "bancorp",
+    "holdings",
+    "holding",
+    "aktiengesellschaft",
+];
+
+/// Words joining the parts of a name.
+const LINKS: &[&str] = &[
+    "&", "and", "of", "for", "de", "du", "des", "la", "le", "the", "van", "von",
+];
+
+/// Words that stop a name run on the left.
+const STOP_LEFT: &[&str] = &[
+    "The", "A", "An", "At", "In", "On", "Of", "For", "From", "To", "By", "With", "And", "Or",
+    "But", "I", "We", "You", "He", "She", "They", "It", "My", "Our", "Your", "His", "Her", "Their",
+    "This", "That", "Dear", "Hi", "Hello", "Mr", "Mrs", "Ms", "Dr", "Prof", "During", "Since",
+    "After", "Before", "When", "While", "If", "Is", "Was", "Are", "Please", "Contact", "Address",
+    "Name", "Company", "Employer", "Re", "Subject", "Visitor", "Send", "Thanks",
+];
+
+/// Lower-case words that never end a lower-case name run on the left.
+const LOWER_STOP: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "of",
+    "at",
+    "in",
+    "on",
+    "for",
+    "from",
+    "to",
+    "by",
+    "with",
+    "and",
+    "or",
+    "is",
+    "was",
+    "are",
+    "her",
+    "his",
+    "their",
+    "our",
+    "my",
+    "your",
+    "its",
+    "this",
+    "that",
+    "big",
+    "small",
+    "large",
+    "new",
+    "old",
+    "local",
+    "public",
+    "private",
+    "including",
+    "city",
+    "address",
+];
+
+/// Context before a name that says "organisation".
+const ORG_CONTEXT: &[&str] = &[
+    "works",
+    "work",
+    "working",
+    "worked",
+    "employed",
+    "joined",
+    "join",
+    "ceo",
+    "cfo",
+    "cto",
+    "founder",
+    "founded",
+    "president",
+    "chairman",
+    "director",
+    "employee",
+    "employees",
+    "employer",
+    "hired",
+    "company",
+    "firm",
+    "acquired",
+    "subsidiary",
+    "intern",
+    "interned",
+];
+
+/// Organisations.
+#[derive(Debug, Default)]
+pub struct OrganizationRecognizer;
+
+impl OrganizationRecognizer {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+/// Organisation head words the shipped list lacks (weak evidence).
+const EXTRA_HEADS: &[&str] = &[
+    "ETF",
+    "Therapeutics",
+    "Brands",
+    "Energy",
+    "Pharma",
+    "Bancshares",
+    "Acquisition",
+    "Communications",
+    "Networks",
+    "Entertainment",
+    "Resources",
+    "Properties",
+    "Realty",
+    "REIT",
+    "Electric",
+    "Petroleum",
+    "Semiconductor",
+    "Software",
+    "Healthcare",
+    "Foods",
+    "Products",
+    "Logistics",
+    "Biosciences",
+    "Biotech",
+    "Technology",
+    "Telecom",
+    "Airways",
+    "Railways",
+    "Trading",
+    "Investments",
+    "Securities",
+    "Robotics",
+    "Dynamics",
+    "Aktiengesellschaft",
+    "Incorporation",
+];
+
+fn is_suffix_at(text: &str, start: usize) -> Option<(usize, Casing, bool)> {
+    let word_end = text[start..]
+        .find(|c: char| !c.is_alphanumeric())
+        .map_or(text.len(), |n| start + n);
+    let word = &text[start..word_end];
+    if let Some(h) = EXTRA_HEADS.iter().find(|h| h.eq_ignore_ascii_case(word)) {
+        let casing = if word == *h {
+            Casing::Exact
+        } else if is_all_caps(word) {
+            Casing::Upper
+        } else if is_cap(word) {
+            Casing::Capitalized
+        } else {
+            Casing::Lower
+        };
+        return Some((
+            word_end,
+            casing,
+            word.eq_ignore_ascii_case("aktiengesellschaft"),
+        ));
+    }
+    let (end, casing) = match gazetteer::longest_match_at(List::OrgSuffixes, text, start) {
+        Some(m) => (m.end, m.hit.casing),
+        None => {
+            // "Inc.'s": the possessive hides the suffix from the phrase
+            // lookup; try the bare word, with its full stop.
+            let with_dot = text[word_end..].starts_with('.');
+            let dotted = if with_dot {
+                &text[start..word_end + 1]
+            } else {
+                word
+            };
+            if let Some(h) = gazetteer::lookup(List::OrgSuffixes, dotted) {
+                (start + dotted.len(), h.casing)
+            } else {
+                let h = gazetteer::lookup(List::OrgSuffixes, word)?;
+                (word_end, h.casing)
+            }
+        }
+    };
+    let w = &text[start..end];
+    let legal = LEGAL.contains(&w.to_lowercase().as_str())
+        || w.to_lowercase().starts_with("co.")
+        || w.contains(' ');
+    Some((end, casing, legal))
+}
+
+/// Legal forms written glued to the name ("RoadwayCorp", "holdingsInc.").
+const GLUED: &[&str] = &["Inc", "Ltd", "Corp", "Limited", "LLC", "Incorporated"];
+
+/// A token ending in a glued legal form: the span to report, if any.
+fn glued_suffix(text: &str, start: usize, end: usize) -> Option<usize> {
+    let w = &text[start..end];
+    let suffix = GLUED.iter().find(|g| w.ends_with(*g))?;
+    let stem = &w[..w.len() - suffix.len()];
+    if stem.chars().count() < 3 || !stem.chars().last().is_some_and(char::is_lowercase) {
+        return None;
+    }
+    Some(if text[end..].starts_with('.') {
+        end + 1
+    } else {
+        end
+    })
+}
+
+impl Recognizer for OrganizationRecognizer {
+    fn name(&self) -> &'static str {
+        "organization"
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        let toks = tokenize(text);
+        let mut covered_to = 0usize;
+        let mut i = 0;
+        while i < toks.len() {
+            let t = toks[i];
+            i += 1;
+            if t.start < covered_to {
+                continue;
+            }
+            let Some((mut end, casing, mut legal)) = is_suffix_at(text, t.start) else {
+                continue;
+            };
+            let lower_text = !text.chars().any(char::is_uppercase);
+            if !(casing.is_proper() || casing == Casing::Upper || lower_text && legal) {
+                continue;
+            }
+            if casing == Casing::Upper && !legal {
+                continue;
+            }
+            // "Umbrete SE 41806": a region code before a postal code.
+            if text[t.start..end].len() <= 3
+                && text[end..]
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with(|c: char| c.is_ascii_digit())
+            {
+                continue;
+            }
+            // more suffixes after: "Holdings Corporation", "Co., Ltd."
+            let mut j = i;
+            while j < toks.len() && toks[j].start < end {
+                j += 1;
+            }
+            loop {
+                let gap_end = text[end..]
+                    .char_indices()
+                    .find(|&(_, c)| !matches!(c, ' ' | ','))
+                    .map_or(text.len(), |(k, _)| end + k);
+                if gap_end - end > 2 || gap_end == end && end < text.len() {
+                    break;
+                }
+                match is_suffix_at(text, gap_end) {
+                    Some((e, c, l)) if c.is_proper() || c == Casing::Upper => {
+                        end = e;
+                        legal |= l;
+                        while j < toks.len() && toks[j].start < end {
+                            j += 1;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            // "Bank of Ireland", "University of Oxford"
+            if !legal && text[end..].starts_with(" of ") {
+                let k = j + 1;
+                if k < toks.len() && text[toks[j].start..toks[j].end] == *"of" {
+                    let w = &text[toks[k].start..toks[k].end];
+                    if is_cap(w) && toks[k].start == toks[j].end + 1 {
+                        end = toks[k].end;
+                        let mut k2 = k + 1;
+                        while k2 < toks.len()
+                            && toks[k2].start == end + 1
+                            && is_cap(&text[toks[k2].start..toks[k2].end])
+                        {
+                            end = toks[k2].end;
+                            k2 += 1;
+                        }
+                        out.push(Detection::new(
+                            t.start,
+                            end,
+                            EntityType::Organization,
+                            0.6,
+                            "organization",
+                        ));
+                        covered_to = end;
+                        i = k2;
+                        continue;
+                    }
+                }
+            }
+            // name words to the left, on the same line
+            let mut start = t.start;
+            let mut words = 0;
+            let mut k = i - 1;
+            let upper_suffix = casing == Casing::Upper;
+            while k > 0 && words < 6 {
+                let p = toks[k - 1];
+                let gap = &text[p.end..start];
+                let w = &text[p.start..p.end];
+                let co_dot = gap == "." && w.eq_ignore_ascii_case("co");
+                if !(gap == " "
+                    || gap == " & "
+                    || gap == "&"
+                    || gap == ". "
+                    || gap == "/"
+                    || gap == ", "
+                    || co_dot)
+                {
+                    break;
+                }
+                if gap == ", " && !legal {
+                    break;
+                }
+                let w = &text[p.start..p.end];
+                let linked = LINKS.contains(&w) && w != "of";
+                let ok = if lower_text && casing == Casing::Lower {
+                    w.chars().all(char::is_lowercase) && !LOWER_STOP.contains(&w)
+                } else if upper_suffix {
+                    is_all_caps(w)
+                        || w.chars().all(|c| c.is_ascii_digit())
+                        || w.len() == 1 && is_cap(w)
+                } else {
+                    is_cap(w) || linked || w.chars().all(|c| c.is_ascii_digit())
+                };
+                if !ok || STOP_LEFT.contains(&w) {
+                    break;
+                }
+                if gap == ", " {
+                    // "Smith, Jones Ltd"? keep simple: stop at a comma
+                    break;
+                }
+                start = p.start;
+                words += 1;
+                k -= 1;
+            }
+            // drop leading link words
+            while words > 0 {
+                let first_end = text[start..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '&'))
+                    .map_or(text.len(), |n| start + n);
+                let w = &text[start..first_end];
+                if LINKS.contains(&w) || w == "&" {
+                    let next = text[first_end..]
+                        .find(|c: char| c.is_alphanumeric())
+                        .map_or(end, |n| first_end + n);
+                    start = next;
+                    words -= 1;
+                } else {
+                    break;
+                }
+            }
+            if words == 0 {
+                continue;
+            }
+            let ctx = words_before(text, start, 3)
+                .iter()
+                .any(|w| ORG_CONTEXT.contains(&w.as_str()));
+            let mut score: f32 = if casing == Casing::Lower {
+                0.5
+            } else if legal {
+                0.9
+            } else {
+                0.55
+            };
+            if ctx {
+                score += 0.1;
+            }
+            if !legal && words == 1 {
+                // "Green Bank", "Art Club": weak; "European Union": a
+                // demonym and a head word is a polity more often than not
+                score -= 0.1;
+                if gazetteer::is_nationality(text[start..t.start].trim_end()) {
+                    score -= 0.2;
+                }
+            }
+            if start == 0
+                || !legal && crate::recognizers::places::sentence_initial(text, start) && words == 1
+            {
+                score -= 0.0;
+            }
+            let end = end.min(text.len());
+            out.push(Detection::new(
+                start,
+                end,
+                EntityType::Organization,
+                score.min(0.95),
+                "organization",
+            ));
+            covered_to = end;
+            while i < toks.len() && toks[i].start < end {
+                i += 1;
+            }
+        }
+        // glued legal forms: "RoadwayCorp", "Shiseido CompanyLimited"
+        for (idx, t) in toks.iter().enumerate() {
+            let Some(end) = glued_suffix(text, t.start, t.end) else {
+                continue;
+            };
+            let mut start = t.start;
+            let mut k = idx;
+            while k > 0 && idx - k < 4 {
+                let p = toks[k - 1];
+                let w = &text[p.start..p.end];
+                if &text[p.end..start] != " "
+                    || !(is_cap(w) || is_all_caps(w))
+                    || STOP_LEFT.contains(&w)
+                {
+                    break;
+                }
+                start = p.start;
+                k -= 1;
+            }
+            out.push(Detection::new(
+                start,
+                end,
+                EntityType::Organization,
+                0.8,
+                "organization",
+            ));
+        }
+        // capitalized run after an employment context: "works at Initech"
+        for (idx, t) in toks.iter().enumerate() {
+            if t.start < covered_to.min(t.start) {
+                continue;
+            }
+            let w = &text[t.start..t.end];
+            if !(is_cap(w) || is_all_caps(w)) || STOP_LEFT.contains(&w) {
+                continue;
+            }
+            let before = words_before(text, t.start, 3);
+            let Some(first) = before.first() else {
+                continue;
+            };
+            let strong = matches!(first.as_str(), "at" | "for" | "by" | "of" | "joined")
+                && before.iter().any(|b| ORG_CONTEXT.contains(&b.as_str()));
+            if !strong
+                || idx > 0
+                    && toks[idx - 1].end + 1 < t.start
+                    && text[toks[idx - 1].end..t.start].trim() != ""
+            {
+                continue;
+            }
+            let mut end = t.end;
+            let mut n = idx + 1;
+            while n < toks.len() && toks[n].start == end + 1 && n < idx + 4 {
+                let nw = &text[toks[n].start..toks[n].end];
+                if !(is_cap(nw) || is_all_caps(nw) || nw == "&") {
+                    break;
+                }
+                end = toks[n].end;
+                n += 1;
+            }
+            out.push(Detection::new(
+                t.start,
+                end,
+                EntityType::Organization,
+                0.5,
+                "organization",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        OrganizationRecognizer::new().find(text, &mut out);
+        out.iter()
+            .map(|d| text[d.start..d.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn suffixed_names() {
+        assert_eq!(
+            find("During 1994, Hind Syntex Ltd invested"),
+            ["Hind Syntex Ltd"]
+        );
+        assert_eq!(find("The Invesco Ltd. office"), ["Invesco Ltd."]);
+        assert_eq!(find("SANIX INCORPORATED filed"), ["SANIX INCORPORATED"]);
+        assert!(find("I baked an Apple pie").is_empty());
+    }
 }

@@ -1,8 +1,2015 @@
 //! Recognizers: places.
+//!
+//! - [`LocationRecognizer`]: countries, US states, continents and cities
+//!   from the gazetteer, scored by kind, casing, population and context;
+//!   unknown capitalized names right after a strong place context ("live
+//!   in X", "returned to X") at a modest score.
+//! - [`StreetAddressRecognizer`]: a street core (house number + name +
+//!   street type, a street name with a European street word and a number,
+//!   a military address), extended over units ("Apt 4B") and a city /
+//!   state / postal code tail when the tail ends in something address-like.
+//! - [`ZipCodeRecognizer`]: postal codes after a label ("ZIP:", "postcode")
+//!   or after a two-letter state/region code, and UK postcodes by shape.
+//! - [`NrpRecognizer`]: nationalities, religions and political groups.
 
-use crate::AnalyzerBuilder;
+use regex::Regex;
+
+use crate::gazetteer::{self, Casing, List, PlaceKind};
+use crate::recognizers::contact::{is_bounded, words_after, words_before};
+use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
 pub fn register(builder: AnalyzerBuilder) -> AnalyzerBuilder {
     builder
+        .recognizer(LocationRecognizer::new())
+        .recognizer(StreetAddressRecognizer::new())
+        .recognizer(ZipCodeRecognizer::new())
+        .recognizer(NrpRecognizer::new())
+}
+
+/// A word of the text: a run of letters and digits, with inner hyphens and
+/// apostrophes ("Chavannes-près-Renens", "O'Brien").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tok {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Splits `text` into [`Tok`]s once.
+pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if c.is_alphanumeric() {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if matches!(c, '-' | '\'' | '’')
+            && start.is_some()
+            && it.peek().is_some_and(|&(_, n)| n.is_alphanumeric())
+        {
+            // inner joiner, keep going
+        } else if let Some(s) = start.take() {
+            out.push(Tok { start: s, end: i });
+        }
+    }
+    if let Some(s) = start {
+        out.push(Tok {
+            start: s,
+            end: text.len(),
+        });
+    }
+    out
+}
+
+pub(crate) fn is_cap(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase)
+}
+
+pub(crate) fn is_all_caps(w: &str) -> bool {
+    let mut letters = 0;
+    for c in w.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        if c.is_alphabetic() {
+            letters += 1;
+        }
+    }
+    letters >= 2
+}
+
+/// Whether the text is shouting (mostly capitals), where case says nothing.
+pub(crate) fn mostly_upper(text: &str) -> bool {
+    let (mut up, mut low) = (0usize, 0usize);
+    for c in text.chars() {
+        if c.is_uppercase() {
+            up += 1;
+        } else if c.is_lowercase() {
+            low += 1;
+        }
+    }
+    up > 3 * low && up >= 8
+}
+
+/// Whether byte `start` opens a sentence or line.
+pub(crate) fn sentence_initial(text: &str, start: usize) -> bool {
+    for c in text[..start].chars().rev() {
+        if c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '(' || c == '*' {
+            continue;
+        }
+        return matches!(c, '.' | '!' | '?' | '\n' | ':' | '>' | '|' | '-' | '•');
+    }
+    true
+}
+
+const PLACE_PREPS: &[&str] = &[
+    "in",
+    "from",
+    "to",
+    "near",
+    "visit",
+    "visiting",
+    "visited",
+    "across",
+    "throughout",
+    "around",
+    "towards",
+    "toward",
+    "into",
+    "outside",
+    "inside",
+    "of",
+    "at",
+];
+
+/// Words that, a few words before a preposition, make a place very likely.
+const PLACE_VERBS: &[&str] = &[
+    "live",
+    "lives",
+    "living",
+    "lived",
+    "born",
+    "moved",
+    "move",
+    "moving",
+    "based",
+    "located",
+    "situated",
+    "headquartered",
+    "travel",
+    "traveling",
+    "travelling",
+    "travelled",
+    "traveled",
+    "trip",
+    "flew",
+    "fly",
+    "flying",
+    "weather",
+    "returned",
+    "return",
+    "relocated",
+    "relocating",
+    "originally",
+    "raised",
+    "grew",
+    "stay",
+    "staying",
+    "stayed",
+    "valid",
+    "vacation",
+    "holiday",
+    "holidays",
+    "am",
+    "i'm",
+    "im",
+    "we're",
+    "currently",
+    "city",
+    "town",
+    "village",
+    "country",
+    "arrived",
+    "arrive",
+    "went",
+    "go",
+    "going",
+    "headed",
+    "heading",
+    "drive",
+    "drove",
+    "resident",
+    "residing",
+    "reside",
+    "resides",
+    "hometown",
+    "hail",
+    "hails",
+    "come",
+    "comes",
+    "came",
+    "emigrated",
+    "immigrated",
+    "welcome",
+    "m",
+    "ward",
+    "admitted",
+    "hospitalized",
+    "hospitalised",
+    "street",
+    "road",
+    "avenue",
+    "conference",
+    "meeting",
+    "office",
+    "offices",
+    "branch",
+    "stationed",
+    "died",
+    "married",
+    "studied",
+    "settled",
+];
+
+/// Lower-case words inside place names.
+const PLACE_LINKS: &[&str] = &[
+    "de", "del", "della", "di", "da", "do", "dos", "das", "la", "le", "les", "am", "an", "im",
+    "sur", "en", "v", "y", "upon", "bei", "ob", "pri", "na", "nad", "pod",
+];
+
+/// Capitalized words that extend a place name to the left.
+const PLACE_PREFIXES: &[&str] = &[
+    "new", "north", "south", "east", "west", "northern", "southern", "eastern", "western", "upper",
+    "lower", "greater", "central", "great", "little", "old",
+];
+
+/// Words that make a place likely even several words before the
+/// preposition ("born on 4/10/1972 in X", "admitted to the ward in X").
+const FAR_PLACE_VERBS: &[&str] = &[
+    "born",
+    "admitted",
+    "ward",
+    "street",
+    "located",
+    "based",
+    "raised",
+    "died",
+    "married",
+    "headquartered",
+    "situated",
+    "live",
+    "lives",
+    "living",
+    "weather",
+];
+
+/// Words that are never the start of an unknown place.
+const NOT_PLACE: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "my",
+    "our",
+    "your",
+    "his",
+    "her",
+    "their",
+    "this",
+    "that",
+    "these",
+    "those",
+    "i",
+    "we",
+    "you",
+    "he",
+    "she",
+    "it",
+    "they",
+    "me",
+    "him",
+    "them",
+    "us",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "christmas",
+    "easter",
+    "new",
+    "order",
+    "person",
+    "english",
+    "french",
+    "spanish",
+    "german",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "fall",
+    "time",
+    "school",
+    "work",
+    "office",
+    "home",
+    "god",
+    "church",
+    "hospital",
+    "jail",
+    "prison",
+    "bed",
+    "what",
+    "which",
+    "who",
+    "where",
+    "when",
+    "how",
+    "some",
+    "any",
+    "all",
+    "each",
+    "every",
+    "one",
+    "two",
+    "three",
+    "please",
+    "thanks",
+    "thank",
+    "hello",
+    "hi",
+    "dear",
+    "sir",
+    "madam",
+    "ok",
+    "okay",
+    "yes",
+    "no",
+    "not",
+    "and",
+    "or",
+    "but",
+    "if",
+    "so",
+    "as",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "from",
+    "apt",
+    "suite",
+    "unit",
+    "room",
+    "floor",
+    "street",
+    "road",
+    "avenue",
+    "via",
+    "rue",
+    "is",
+    "was",
+    "be",
+    "there",
+    "here",
+    "now",
+    "then",
+    "today",
+    "tomorrow",
+    "yesterday",
+    "morning",
+    "evening",
+    "night",
+    "week",
+    "month",
+    "year",
+];
+
+/// City names that are also everyday words: they need context.
+const COMMON_WORD_PLACES: &[&str] = &[
+    "of",
+    "reading",
+    "mobile",
+    "nice",
+    "bath",
+    "split",
+    "best",
+    "deal",
+    "hope",
+    "march",
+    "may",
+    "bank",
+    "union",
+    "police",
+    "page",
+    "golden",
+    "university",
+    "independence",
+    "liberty",
+    "victoria",
+    "delta",
+    "temple",
+    "university",
+    "orange",
+    "bonus",
+    "fame",
+    "gap",
+    "goes",
+    "lens",
+    "male",
+    "mango",
+    "marks",
+    "mode",
+    "most",
+    "much",
+    "natal",
+    "opportunity",
+    "palm",
+    "paradise",
+    "peru",
+    "plenty",
+    "pop",
+    "post",
+    "price",
+    "pride",
+    "progress",
+    "rest",
+    "riches",
+    "royal",
+    "sale",
+    "sandy",
+    "spa",
+    "sun",
+    "surprise",
+    "taft",
+    "trust",
+    "usa",
+    "van",
+    "vine",
+    "wells",
+    "worth",
+    "young",
+    "enterprise",
+    "friendship",
+    "harmony",
+    "mission",
+    "normal",
+    "commerce",
+    "concord",
+    "conway",
+    "garden",
+    "grove",
+    "lowell",
+    "marine",
+    "media",
+    "moody",
+    "ocean",
+    "plain",
+    "plaza",
+    "pleasant",
+    "porto",
+    "rich",
+    "salem",
+    "sterling",
+    "summit",
+    "sunrise",
+    "union",
+    "unity",
+    "valley",
+    "venture",
+    "vista",
+    "waterloo",
+    "centre",
+    "center",
+    "ball",
+    "bar",
+    "bay",
+    "beach",
+    "bell",
+    "bend",
+    "blue",
+    "brook",
+    "camp",
+    "cliff",
+    "deer",
+    "dover",
+    "early",
+    "eagle",
+    "erie",
+    "fountain",
+    "hamburg",
+    "haven",
+    "hill",
+    "hollywood",
+    "homestead",
+    "hospital",
+    "hunt",
+    "iron",
+    "lake",
+    "lancaster",
+    "laredo",
+    "leader",
+    "lima",
+    "lincoln",
+    "march",
+    "marion",
+    "mercedes",
+    "miles",
+    "mills",
+    "monroe",
+    "motor",
+    "oak",
+    "palmer",
+    "park",
+    "pine",
+    "pinto",
+    "plant",
+    "pleasanton",
+    "port",
+    "portage",
+    "prima",
+    "rock",
+    "rose",
+    "ruby",
+    "saint",
+    "san",
+    "santa",
+    "sale",
+    "santos",
+    "sen",
+    "shelby",
+    "sky",
+    "spring",
+    "springs",
+    "star",
+    "station",
+    "sydney",
+    "teller",
+    "troy",
+    "tyler",
+    "vera",
+    "west",
+    "east",
+    "north",
+    "south",
+    "central",
+    "wood",
+    "york",
+    "zion",
+    "ware",
+    "ward",
+    "kent",
+    "essex",
+    "tours",
+    "angers",
+    "chance",
+    "grace",
+    "hong",
+    "kong",
+    "wake",
+    "aurora",
+    "carmel",
+    "eden",
+    "faith",
+    "florence",
+    "joy",
+    "love",
+    "luck",
+    "mercy",
+    "olive",
+    "pearl",
+    "rainbow",
+    "salt",
+    "sand",
+    "soul",
+    "stone",
+    "sweet",
+    "umbrella",
+    "wedding",
+    "white",
+    "black",
+    "green",
+    "brown",
+    "gray",
+    "grey",
+    "red",
+    "turkey",
+    "chad",
+    "jordan",
+    "guinea",
+    "china",
+    "jersey",
+    "georgia",
+    "niger",
+    "chile",
+    "japan",
+    "panama",
+    "java",
+    "cuba",
+    "oman",
+    "bristol",
+];
+
+/// Countries that double as common nouns: need context when followed by a
+/// lower-case word ("Turkey sandwich", "China plates").
+const NOUN_COUNTRIES: &[&str] = &[
+    "turkey", "chad", "jordan", "guinea", "china", "jersey", "georgia", "niger", "chile", "japan",
+    "panama", "java", "cuba", "oman", "mali", "peru", "togo", "iran",
+];
+
+/// Lower-case words after a place that keep it a place ("Italy is nice").
+const FUNCTION_WORDS: &[&str] = &[
+    "is",
+    "was",
+    "has",
+    "had",
+    "and",
+    "or",
+    "but",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "from",
+    "of",
+    "as",
+    "the",
+    "a",
+    "an",
+    "are",
+    "were",
+    "will",
+    "would",
+    "can",
+    "could",
+    "it",
+    "this",
+    "that",
+    "where",
+    "which",
+    "who",
+    "since",
+    "until",
+    "before",
+    "after",
+    "during",
+    "because",
+    "so",
+    "if",
+    "then",
+    "last",
+    "next",
+    "yesterday",
+    "today",
+    "tomorrow",
+    "soon",
+    "again",
+    "too",
+    "also",
+    "recently",
+    "now",
+    "did",
+    "does",
+    "do",
+    "should",
+    "may",
+    "might",
+    "must",
+    "be",
+    "been",
+    "being",
+    "i",
+    "we",
+    "you",
+    "he",
+    "she",
+    "they",
+    "my",
+    "our",
+    "your",
+    "his",
+    "her",
+    "their",
+    "about",
+    "for",
+    "than",
+    "when",
+    "while",
+    "while",
+    "via",
+];
+
+/// Countries, US states, continents and cities.
+#[derive(Debug, Default)]
+pub struct LocationRecognizer;
+
+impl LocationRecognizer {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+/// Context evidence before a candidate place.
+fn place_context(text: &str, start: usize) -> (bool, bool) {
+    let before = words_before(text, start, 7);
+    let prep = before
+        .first()
+        .is_some_and(|w| PLACE_PREPS.contains(&w.as_str()));
+    let strong = prep
+        && (before
+            .iter()
+            .skip(1)
+            .take(2)
+            .any(|w| PLACE_VERBS.contains(&w.as_str()))
+            || before
+                .iter()
+                .skip(1)
+                .any(|w| FAR_PLACE_VERBS.contains(&w.as_str())))
+        || before
+            .first()
+            .is_some_and(|w| matches!(w.as_str(), "visit" | "visiting" | "visited" | "near"));
+    // "London, UK": a place right before also counts.
+    (prep, strong)
+}
+
+impl Recognizer for LocationRecognizer {
+    fn name(&self) -> &'static str {
+        "location"
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        let toks = tokenize(text);
+        let shouting = mostly_upper(text);
+        let mut covered_to = 0usize;
+        let mut i = 0;
+        while i < toks.len() {
+            let t = toks[i];
+            i += 1;
+            if t.start < covered_to {
+                continue;
+            }
+            let word = &text[t.start..t.end];
+            if !word.chars().next().is_some_and(char::is_alphabetic) {
+                continue;
+            }
+            let (prep, strong) = place_context(text, t.start);
+            if let Some(pm) = gazetteer::longest_place_at(text, t.start) {
+                let end = pm.end;
+                if !is_bounded(text, t.start, end) && !text[end..].starts_with('.') {
+                    continue;
+                }
+                if let Some(score) =
+                    score_place(text, t.start, end, pm.kind, pm.hit, prep, strong, shouting)
+                {
+                    // "New South Wales", "Greater Manchester"
+                    let mut start = t.start;
+                    let mut k = i - 1;
+                    while k > 0 {
+                        let p = toks[k - 1];
+                        let pw = &text[p.start..p.end];
+                        if &text[p.end..start] != " "
+                            || !is_cap(pw)
+                            || !PLACE_PREFIXES.contains(&pw.to_lowercase().as_str())
+                        {
+                            break;
+                        }
+                        start = p.start;
+                        k -= 1;
+                    }
+                    out.push(Detection::new(
+                        start,
+                        end,
+                        EntityType::Location,
+                        score,
+                        "location",
+                    ));
+                    covered_to = end;
+                    continue;
+                }
+            }
+            // Unknown capitalized name after a strong place context.
+            let lower_text = !text.chars().any(char::is_uppercase);
+            if strong && (is_cap(word) || is_all_caps(word)) {
+                let lw = word.to_lowercase();
+                if NOT_PLACE.contains(&lw.as_str())
+                    || gazetteer::first_name_frequency(word).is_some_and(|f| f >= 5.0)
+                    || gazetteer::lookup(List::Nationalities, word).is_some()
+                    || gazetteer::is_org_suffix(word)
+                {
+                    continue;
+                }
+                // up to three capitalized words on the same line
+                let mut end = t.end;
+                let mut j = i;
+                while j < toks.len() && j < i + 4 {
+                    let n = toks[j];
+                    let gap = &text[end..n.start];
+                    let nw = &text[n.start..n.end];
+                    if gap != " " || lower_text {
+                        break;
+                    }
+                    if PLACE_LINKS.contains(&nw) {
+                        // "Castelló de Rugat": a link needs a name after it
+                        let Some(n2) = toks.get(j + 1) else { break };
+                        let w2 = &text[n2.start..n2.end];
+                        if &text[n.end..n2.start] != " "
+                            || !is_cap(w2)
+                            || NOT_PLACE.contains(&w2.to_lowercase().as_str())
+                        {
+                            break;
+                        }
+                        end = n2.end;
+                        j += 2;
+                        continue;
+                    }
+                    if !(is_cap(nw) || is_all_caps(nw))
+                        || NOT_PLACE.contains(&nw.to_lowercase().as_str())
+                    {
+                        break;
+                    }
+                    end = n.end;
+                    j += 1;
+                }
+                let score = if shouting || lower_text { 0.45 } else { 0.6 };
+                out.push(Detection::new(
+                    t.start,
+                    end,
+                    EntityType::Location,
+                    score,
+                    "location",
+                ));
+                covered_to = end;
+                continue;
+            }
+            // "Velehrad, Czech Republic", "OULAINEN\nFinland": a name right
+            // before a country or state.
+            if is_cap(word) || is_all_caps(word) {
+                if NOT_PLACE.contains(&word.to_lowercase().as_str()) {
+                    continue;
+                }
+                let mut end = t.end;
+                let mut j = i;
+                while j < toks.len() && j < i + 3 {
+                    let n = toks[j];
+                    let nw = &text[n.start..n.end];
+                    if &text[end..n.start] != " " || !(is_cap(nw) || is_all_caps(nw)) {
+                        break;
+                    }
+                    end = n.end;
+                    j += 1;
+                }
+                let sep_len = text[end..]
+                    .find(|c: char| !matches!(c, ',' | ' ' | '\n'))
+                    .unwrap_or(0);
+                let sep = &text[end..end + sep_len];
+                if (sep == ", " || sep == "\n") && (sentence_initial(text, t.start) || prep) {
+                    if let Some(pm) = gazetteer::longest_place_at(text, end + sep_len) {
+                        if matches!(pm.kind, PlaceKind::Country | PlaceKind::UsState)
+                            && pm.hit.casing.is_proper()
+                        {
+                            out.push(Detection::new(
+                                t.start,
+                                end,
+                                EntityType::Location,
+                                0.6,
+                                "location",
+                            ));
+                            covered_to = end;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn score_place(
+    text: &str,
+    start: usize,
+    end: usize,
+    kind: PlaceKind,
+    hit: gazetteer::Hit,
+    prep: bool,
+    strong: bool,
+    shouting: bool,
+) -> Option<f32> {
+    let span = &text[start..end];
+    let lw = span.to_lowercase();
+    let multi = span.contains([' ', '-']);
+    let initial = sentence_initial(text, start);
+    if hit.casing == Casing::Lower && kind == PlaceKind::City && !prep {
+        return None;
+    }
+    let casing = if shouting && hit.casing == Casing::Upper
+        || hit.casing == Casing::Lower && !text.chars().any(char::is_uppercase)
+    {
+        Casing::Capitalized
+    } else {
+        hit.casing
+    };
+    let next = text[end..]
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    let next_gap_ok = text[end..].starts_with(' ');
+    let next_lower_noun = next_gap_ok
+        && next.chars().next().is_some_and(char::is_lowercase)
+        && !FUNCTION_WORDS.contains(&next.to_lowercase().as_str());
+    let common = COMMON_WORD_PLACES.contains(&lw.as_str());
+    let mut score: f32 = match kind {
+        PlaceKind::Country | PlaceKind::UsState | PlaceKind::Continent => {
+            if span.len() <= 3 && !is_all_caps(span) {
+                // "us", "Uk"
+                return None;
+            }
+            if span.len() <= 3 && span == "US" && !prep {
+                0.6
+            } else {
+                0.85
+            }
+        }
+        PlaceKind::City => {
+            let pop = hit.value;
+            if multi {
+                if pop >= 100_000.0 {
+                    0.75
+                } else {
+                    0.6
+                }
+            } else if pop >= 1_000_000.0 {
+                0.7
+            } else if pop >= 100_000.0 {
+                0.55
+            } else {
+                0.45
+            }
+        }
+    };
+    let name_like = kind == PlaceKind::City
+        && !multi
+        && (gazetteer::first_name_frequency(span).is_some_and(|f| f >= 0.5)
+            || gazetteer::last_name_frequency(span).is_some_and(|f| f >= 2.0));
+    match casing {
+        Casing::Exact | Casing::Capitalized => {}
+        Casing::Upper => {
+            if !prep && kind == PlaceKind::City {
+                score -= 0.15;
+            }
+        }
+        Casing::Lower => {
+            // lower case: only with context, and never a common word city
+            if !prep || (kind == PlaceKind::City && (common || hit.value < 100_000.0)) {
+                return None;
+            }
+            return Some(if strong { 0.6 } else { 0.45 });
+        }
+        _ => return None,
+    }
+    if strong {
+        score += 0.25;
+    } else if prep {
+        score += 0.15;
+    }
+    if name_like && !strong {
+        score -= 0.2;
+    }
+    // a union of states, not a place
+    if lw == "european union" {
+        return None;
+    }
+    if !prep {
+        if common
+            || (kind == PlaceKind::Country
+                && NOUN_COUNTRIES.contains(&lw.as_str())
+                && next_lower_noun)
+        {
+            return None;
+        }
+
+        if kind == PlaceKind::City && initial && !multi {
+            score -= 0.1;
+        }
+        if kind == PlaceKind::City && next_lower_noun && !multi {
+            score -= 0.05;
+        }
+    } else if common && !strong && kind == PlaceKind::City && hit.value < 50_000.0 {
+        return None;
+    }
+    Some(score.min(0.9))
+}
+
+// ---------------------------------------------------------------------------
+// Street addresses
+
+const STREET_TYPES: &str = r"Street|St|Str|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Terr|Close|Cl|Crescent|Cres|Cr|Square|Sq|Highway|Hwy|Parkway|Pkwy|Route|Rte|Circle|Cir|Trail|Trl|Alley|Aly|Row|Walk|Mews|Gardens|Gdns|Grove|Gr|Hill|Hills|Park|Green|Rise|View|Loop|Pike|Plaza|Quay|Wharf|Path|Point|Pt|Ridge|Crossing|Xing|Expressway|Expy|Freeway|Fwy|Turnpike|Tpke|Estate|Estates|Heights|Hts|Manor|Meadow|Meadows|Fields|Gate|Vale|Centre|Center|Ctr|Junction|Bypass|Causeway|Esplanade|Promenade|Embankment|Parade|Broadway|Creek|Glen|Harbor|Harbour|Hollow|Landing|Ln|Oval|Pass|Plains|Ramp|Spur|Station|Summit|Trace|Track|Tunnel|Valley|Village|Villas|Vista|Wynd|Brae|Chase|Croft|Dene|Drove|Garth|Gate|Hey|Nook|Yard|Wood|Woods|Cove|Creek|Bend|Run|Knoll|Court|Courts";
+
+const EURO_SUFFIXES: &str = r"straße|strasse|str\.|gasse|weg|allee|platz|damm|ufer|steig|pfad|vej|gade|gatan|gata|vägen|väg|veien|vegen|gate|katu|tie|kuja|polku|kaari|rinne|laan|straat|steenweg|dreef|plein|gracht|kade|singel|utca|útja|út|ulica|cesta|ulice|třída|nábřeží|náměstí|sokak|caddesi|bulvarı|tér|köz|sor";
+
+const EURO_PREFIXES: &str = r"Rue|rue|Avenue|avenue|Av\.|Avda\.?|Avenida|Rua|Calle|C/|Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Chemin|chemin|Quai|quai|Boulevard|boulevard|Bd|Allée|allée|Impasse|impasse|Place|place|Plaza|Paseo|Carrer|Travessa|Praça|Rambla|Ronda|Camino|Carretera|ul\.|Ul\.|Al\.|Aleja|aleja|Strada|Str\.|Piața|Calea|Odos|Leoforos|Cruce|Pasaje|Trav\.|Vía|Estrada|Alameda|Largo|Contrada|Borgo";
+
+/// Street addresses.
+#[derive(Debug)]
+pub struct StreetAddressRecognizer {
+    core: Regex,
+    euro_suffix: Regex,
+    euro_prefix: Regex,
+    euro_numfirst: Regex,
+    military: Regex,
+    po_box: Regex,
+    last_line: Regex,
+    generic: Regex,
+    generic_lower: Regex,
+    unit_before: Regex,
+    unit: Regex,
+    postal: Regex,
+}
+
+impl Default for StreetAddressRecognizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const NAME_WORD: &str = r"(?:\p{Lu}[\p{L}'’.\-]*|\d{1,3}(?:st|nd|rd|th)|[A-Z]\.)";
+/// Lower-case street words inside a street name ("Pernilles vei 115").
+const LOWER_STREET: &str = r"(?:vei|veg|vej|veien|tee|põik|allé|alle|fasor|utca|út|útja|u\.|tér|körút|sor|gata|gatan|gade|katu|tie|kuja|rue|strada|ulica|ul\.|caddesi|sokak|sokağı|via|rúa|calle|avenida|rua|straat|weg|gasse|laan|plads|torg|tori|gl\.|vägen|väg|stræde|plass|stig|cesta|ulice|náměstí|tánc|trg|ulitsa|prospekt)";
+
+const LINKS: &str = r"(?:de|la|le|du|des|del|della|di|da|van|von|der|den|of|the|and|&|y|e)";
+
+impl StreetAddressRecognizer {
+    pub fn new() -> Self {
+        let core = format!(
+            r"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,6}}[A-Za-z]?)?(?:[ \t]*,)?[ \t]+(?:(?:[NSEW]|N[EW]|S[EW]|North|South|East|West)\.?[ \t]+)?{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?[ \t]+(?i:{STREET_TYPES})\b\.?(?:[ \t]+(?:[NSEW]|N[EW]|S[EW]|North|South|East|West)\b\.?)?"
+        );
+        let euro_suffix = format!(
+            r"(?:\b\d{{1,6}}[ \t]+)?\b(?:{NAME_WORD}[ \t]+(?:(?:{NAME_WORD}|{LINKS})[ \t]+){{0,3}})?(?:\p{{L}}{{3,}}(?i:{EURO_SUFFIXES})|(?i:{EURO_SUFFIXES}))[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[/-]\d{{1,4}}\b)?"
+        );
+        let euro_prefix = format!(
+            r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:{EURO_PREFIXES})[ \t]*(?:{NAME_WORD}|{LINKS}|\d{{1,4}})(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,2}}(?:st|nd|rd|th)?)){{0,5}}?(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b|[ \t]*\n)"
+        );
+        let generic = format!(
+            r"(?:\b\d{{1,6}}[A-Za-z]?[ \t]+)?(?:\b\d{{1,6}}[ \t]+)?\b{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|{LOWER_STREET})){{0,3}}\.?[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?"
+        );
+        let euro_numfirst = format!(
+            r"\b\d{{1,5}}[A-Za-z]?,?[ \t]+(?:{EURO_PREFIXES})[ \t]+(?:{LINKS}[ \t]+){{0,3}}{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?(?:[ \t]+{NAME_WORD}|\b)"
+        );
+        Self {
+            euro_numfirst: Regex::new(&euro_numfirst).expect("euro number-first regex"),
+            po_box: Regex::new(r"(?:\b\d{1,6}[ \t]+)?\b(?i:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|Postbox|Box)[ \t]+\d{1,6}\b")
+                .expect("po box regex"),
+            last_line: Regex::new(LAST_LINE).expect("last line regex"),
+            generic: Regex::new(&generic).expect("generic address regex"),
+            generic_lower: Regex::new(
+                r"\b\d{1,6}[ \t]+(?:\d{1,6}[ \t]+)?\p{Ll}[\p{L}'’.\-]*(?:[ \t]+\p{Ll}[\p{L}'’.\-]*){0,3}[ \t]+\d{1,5}[a-z]?\b",
+            )
+            .expect("lower-case address regex"),
+            unit_before: Regex::new(
+                r"(?i:\b(?:apt\.?|apartment|suite|ste\.?|unit|flat)[ \t]*#?\d{1,5}[A-Za-z]?[ \t,]+)$",
+            )
+            .expect("unit before regex"),
+            core: Regex::new(&core).expect("address core regex"),
+            euro_suffix: Regex::new(&euro_suffix).expect("euro suffix regex"),
+            euro_prefix: Regex::new(&euro_prefix).expect("euro prefix regex"),
+            military: Regex::new(
+                r"\b(?:(?:Unit|PSC)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:USNS|USNV|USS|USCGC|USCG)[ \t]+\p{Lu}[\p{L}'-]*)[ \t]*,?[ \t]*\n?[ \t]*(?:FPO|APO|DPO)[ \t]+A[AEP][ \t]+\d{5}\b",
+            )
+            .expect("military regex"),
+            unit: Regex::new(
+                r"^(?i:apt\.?|apartment|suite|ste\.?|unit|flat|room|rm\.?|floor|fl\.?|bldg\.?|building|#|no\.|p\.?o\.? box)[ \t]*#?[A-Za-z]?\d{1,5}[A-Za-z]?\b|^(?i:apt\.?|suite|unit|flat)[ \t]+[A-Z]\b",
+            )
+            .expect("unit regex"),
+            postal: Regex::new(POSTAL).expect("postal regex"),
+        }
+    }
+}
+
+/// Postal codes, anchored: UK, Canada, Netherlands, Sweden/Czechia,
+/// Poland, US ZIP(+4) and 3–6 digit codes.
+const POSTAL: &str = r"^(?:(?:GIR 0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)[ \t]?[0-9][ABD-HJLNP-UW-Z]{2})|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{4}[ \t]?[A-Z]{2}|\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{3,6})\b";
+
+/// A US-style last address line: "City[,] ST 12345" alone on its line.
+/// Groups: 1 the city, 2 the region code, 3 the postal code.
+const LAST_LINE: &str = r"^[ \t]*(\p{Lu}[\p{L}'’.\-]*(?:[ \t]+\p{Lu}[\p{L}'’.\-]*){0,3})(?:[ \t]+\d{1,3})?[ \t]+([A-Z]{1,3})[ \t]+((?:[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{4}[ \t]?[A-Z]{2}|\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{3,6}))[ \t]*(?:$|\n)";
+
+fn is_military(line: &str) -> bool {
+    let l = line.trim_start();
+    l.starts_with("APO") || l.starts_with("FPO") || l.starts_with("DPO")
+}
+
+/// UK postcode, unanchored, for running text.
+const UK_POSTCODE: &str = r"\b(?:GIR 0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)[ \t]?[0-9][ABD-HJLNP-UW-Z]{2})\b";
+
+/// What a piece of an address tail is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Piece {
+    Unit,
+    Postal,
+    Region,
+    Word,
+}
+
+impl StreetAddressRecognizer {
+    /// Extends an address core ending at `end` over units and a
+    /// "City, ST 12345" / country tail. Returns the new end.
+    fn extend(&self, text: &str, mut end: usize) -> (usize, bool) {
+        let lower_text = !text.chars().any(char::is_uppercase);
+        let mut terminal = false;
+        let mut pos = end;
+        let mut words = 0;
+        let mut newlines = 0;
+        let mut pieces = 0;
+        loop {
+            if pieces >= 10 {
+                break;
+            }
+            // separators: spaces, commas, one newline (plus "> " quoting)
+            let rest = &text[pos..];
+            let mut skip = 0;
+            let mut nl = 0;
+            for c in rest.chars() {
+                match c {
+                    ' ' | '\t' | ',' | '\r' => skip += c.len_utf8(),
+                    '\n' => {
+                        nl += 1;
+                        skip += 1;
+                    }
+                    '>' if nl > 0 => skip += 1,
+                    _ => break,
+                }
+            }
+            if nl > 1 || newlines + nl > 4 {
+                break;
+            }
+            // "Springfield, IL 62704" on a line of its own: the city and the
+            // ZIP code stand on their own (see ZipCodeRecognizer).
+            if nl == 1
+                && self.last_line.is_match(&text[pos + skip..])
+                && !is_military(&text[pos + skip..])
+            {
+                break;
+            }
+            let at = pos + skip;
+            let rest = &text[at..];
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, pend) = if let Some(m) = self.unit.find(rest) {
+                (Piece::Unit, at + m.end())
+            } else if let Some(m) = self.postal.find(rest) {
+                (Piece::Postal, at + m.end())
+            } else if rest.len() >= 2
+                && rest.as_bytes()[0].is_ascii_uppercase()
+                && rest.as_bytes()[1].is_ascii_uppercase()
+                && rest
+                    .as_bytes()
+                    .get(2)
+                    .is_none_or(|b| !b.is_ascii_alphanumeric())
+            {
+                (Piece::Region, at + 2)
+            } else if let Some(pm) = gazetteer::longest_place_at(text, at).filter(|pm| {
+                matches!(pm.kind, PlaceKind::Country | PlaceKind::UsState)
+                    && (pm.hit.casing != Casing::Lower || !is_cap(&text[..at]))
+            }) {
+                (Piece::Region, pm.end)
+            } else {
+                // a city word
+                let w: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '\'' | '.'))
+                    .collect();
+                let w = w.trim_end_matches('.');
+                if w.is_empty()
+                    || !(is_cap(w) || is_all_caps(w) || lower_text && !NOT_TAIL.contains(&w))
+                    || words >= 5
+                    || matches!(
+                        w,
+                        "Contact" | "The" | "Tel" | "Phone" | "Email" | "Fax" | "Mobile" | "Office"
+                    )
+                {
+                    break;
+                }
+                words += 1;
+                (Piece::Word, at + w.len())
+            };
+            newlines += nl;
+            pieces += 1;
+            pos = pend;
+            if piece != Piece::Word {
+                end = pend;
+                terminal = true;
+            }
+        }
+        (end, terminal)
+    }
+
+    /// Pushes an address from `start` to `end` (extended); `score` is for
+    /// a bare core, a tail adds evidence. Returns whether a tail was found.
+    fn push(
+        &self,
+        text: &str,
+        mut start: usize,
+        end: usize,
+        score: f32,
+        out: &mut Vec<Detection>,
+    ) -> bool {
+        let (end, terminal) = self.extend(text, end);
+        let end = start
+            + text[start..end]
+                .trim_end_matches([' ', ',', '\n', '\t'])
+                .len();
+        if let Some(m) = self.unit_before.find(&text[..start]) {
+            start = m.start();
+        }
+        let score = if terminal {
+            (score + 0.1).clamp(0.93, 0.96)
+        } else {
+            score
+        };
+        out.push(Detection::new(
+            start,
+            end,
+            EntityType::StreetAddress,
+            score,
+            "street_address",
+        ));
+        terminal
+    }
+}
+
+impl Recognizer for StreetAddressRecognizer {
+    fn name(&self) -> &'static str {
+        "street_address"
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        for m in self.military.find_iter(text) {
+            out.push(Detection::new(
+                m.start(),
+                m.end(),
+                EntityType::StreetAddress,
+                0.97,
+                "street_address",
+            ));
+        }
+        for m in self.core.find_iter(text) {
+            self.push(text, m.start(), m.end(), 0.9, out);
+        }
+        for m in self.po_box.find_iter(text) {
+            self.push(text, m.start(), m.end(), 0.85, out);
+        }
+        self.find_generic(&self.generic, text, out);
+        if !text.chars().any(char::is_uppercase) {
+            self.find_generic(&self.generic_lower, text, out);
+        }
+        for m in self.euro_suffix.find_iter(text) {
+            let s = m.as_str();
+            let start = m.start() + (s.len() - s.trim_start().len());
+            self.push(text, start, m.end(), 0.75, out);
+        }
+        for m in self.euro_numfirst.find_iter(text) {
+            self.push(text, m.start(), m.end(), 0.75, out);
+        }
+        for m in self.euro_prefix.find_iter(text) {
+            let s = m.as_str();
+            let start = m.start() + (s.len() - s.trim_start().len());
+            let end = start + text[start..m.end()].trim_end().len();
+            self.push(text, start, end, 0.7, out);
+        }
+    }
+}
+
+impl StreetAddressRecognizer {
+    /// "Name 12" streets (and "12 Name 34"), kept with evidence: a house
+    /// number, an address context, or an address tail.
+    fn find_generic(&self, re: &Regex, text: &str, out: &mut Vec<Detection>) {
+        for m in re.find_iter(text) {
+            let s = m.as_str();
+            let after = &text[m.end()..];
+            if after.starts_with([',', '.', ':'])
+                && after[1..].starts_with(|c: char| c.is_ascii_digit())
+            {
+                continue;
+            }
+            if s.split([' ', '\t'])
+                .any(|w| NOT_STREET.contains(&w.trim_end_matches('.').to_lowercase().as_str()))
+            {
+                continue;
+            }
+            let numbered = s.starts_with(|c: char| c.is_ascii_digit());
+            let ctx = words_before(text, m.start(), 8)
+                .iter()
+                .any(|w| ADDRESS_CONTEXT.contains(&w.as_str()))
+                || words_after(text, m.end(), 1)
+                    .first()
+                    .is_some_and(|w| matches!(w.as_str(), "street" | "road" | "avenue"));
+            let (_, terminal) = self.extend(text, m.end());
+            let score = match (numbered, ctx, terminal) {
+                (_, _, true) => 0.8,
+                (true, true, _) => 0.75,
+                (false, true, _) => 0.6,
+                (true, false, false) => 0.45,
+                _ => continue,
+            };
+            self.push(text, m.start(), m.end(), score, out);
+        }
+    }
+}
+
+/// Words never part of a "Name 12" street ("March 2020", "Article 50").
+const NOT_STREET: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "article",
+    "chapter",
+    "section",
+    "page",
+    "pages",
+    "version",
+    "vol",
+    "volume",
+    "windows",
+    "iphone",
+    "galaxy",
+    "season",
+    "episode",
+    "part",
+    "level",
+    "grade",
+    "class",
+    "room",
+    "gate",
+    "terminal",
+    "platform",
+    "flight",
+    "bus",
+    "line",
+    "table",
+    "figure",
+    "fig",
+    "no",
+    "number",
+    "order",
+    "invoice",
+    "ticket",
+    "item",
+    "step",
+    "phase",
+    "round",
+    "top",
+    "covid",
+    "covid-19",
+    "python",
+    "java",
+    "ios",
+    "android",
+    "mac",
+    "macos",
+    "office",
+    "ps",
+    "xbox",
+    "year",
+    "years",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "age",
+    "aged",
+    "apt",
+    "suite",
+    "unit",
+    "box",
+    "po",
+    "i",
+    "am",
+    "pm",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "contact",
+    "tel",
+    "phone",
+    "fax",
+    "mobile",
+    "card",
+    "account",
+    "id",
+    "ssn",
+    "zip",
+    "code",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "prof",
+    "sir",
+    "during",
+    "since",
+    "in",
+    "from",
+    "wire",
+    "pay",
+    "paid",
+    "send",
+    "transfer",
+    "about",
+    "over",
+    "under",
+    "around",
+    "for",
+    "until",
+    "till",
+    "by",
+    "before",
+    "after",
+    "between",
+    "of",
+    "to",
+    "at",
+    "on",
+    "is",
+    "was",
+    "are",
+    "top",
+    "best",
+    "only",
+    "total",
+    "score",
+    "scored",
+    "rank",
+    "ranked",
+    "model",
+    "type",
+    "size",
+    "usd",
+    "eur",
+    "gbp",
+];
+
+/// Lower-case words that end an address tail in lower-case text.
+const NOT_TAIL: &[&str] = &[
+    "for", "before", "after", "the", "and", "please", "is", "was", "to", "at", "in", "on", "by",
+    "with", "from", "contact", "tel", "phone", "email", "fax", "mobile", "office", "thanks",
+    "when", "if", "it", "i", "we", "you", "call", "send",
+];
+
+/// Words before a "Name 12" street that make it an address.
+const ADDRESS_CONTEXT: &[&str] = &[
+    "address",
+    "addresses",
+    "live",
+    "lives",
+    "living",
+    "lived",
+    "located",
+    "ship",
+    "shipping",
+    "deliver",
+    "delivery",
+    "send",
+    "sent",
+    "mail",
+    "mailing",
+    "taxi",
+    "meet",
+    "moved",
+    "street",
+    "residence",
+    "reside",
+    "resides",
+    "resident",
+    "visit",
+    "billing",
+    "postal",
+    "restaurant",
+    "office",
+    "home",
+    "house",
+    "flat",
+    "apartment",
+    "headquarters",
+    "hq",
+    "corner",
+    "at",
+    "on",
+];
+
+// ---------------------------------------------------------------------------
+// ZIP codes
+
+/// US ZIP codes and other postal codes, with evidence.
+#[derive(Debug)]
+pub struct ZipCodeRecognizer {
+    last_line: Regex,
+    labelled: Regex,
+    after_region: Regex,
+    uk: Regex,
+}
+
+impl Default for ZipCodeRecognizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ZipCodeRecognizer {
+    pub fn new() -> Self {
+        let code = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{4}[ \t]?[A-Z]{2}\b|\d{3}[ \t]\d{2}\b|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{3,6})";
+        Self {
+            last_line: Regex::new(&format!("(?m){LAST_LINE}")).expect("last line regex"),
+            labelled: Regex::new(&format!(
+                r"(?i:\b(?:zip|postal|post|postcode|zipcode)(?:[ \t]*code)?(?:[ \t]+(?:is|number|no\.?))?[ \t]*[:#]?[ \t]*)({code})\b"
+            ))
+            .expect("zip label regex"),
+            after_region: Regex::new(&format!(
+                r"(?m)(?:^|[ \t,])([A-Z]{{2}}|\p{{Lu}}\p{{Ll}}+(?:[ \t]\p{{Lu}}\p{{Ll}}+)?),?[ \t]+({code})[ \t]*$"
+            ))
+            .expect("zip region regex"),
+            uk: Regex::new(UK_POSTCODE).expect("uk postcode regex"),
+        }
+    }
+}
+
+impl Recognizer for ZipCodeRecognizer {
+    fn name(&self) -> &'static str {
+        "zip_code"
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        for c in self.labelled.captures_iter(text) {
+            let m = c.get(1).expect("group");
+            if is_bounded(text, m.start(), m.end()) {
+                out.push(Detection::new(
+                    m.start(),
+                    m.end(),
+                    EntityType::ZipCode,
+                    0.9,
+                    "zip_code",
+                ));
+            }
+        }
+        for c in self.after_region.captures_iter(text) {
+            let region = c.get(1).expect("group").as_str();
+            let m = c.get(2).expect("group");
+            let us = gazetteer::is_us_state_code(region) || gazetteer::is_us_state(region);
+            let score = if us && m.as_str().len() >= 5 {
+                // an address line "Springfield, IL 62704": higher than the
+                // address tail so the code stands on its own
+                0.85
+            } else if region.len() == 2 {
+                0.55
+            } else {
+                continue;
+            };
+            out.push(Detection::new(
+                m.start(),
+                m.end(),
+                EntityType::ZipCode,
+                score,
+                "zip_code",
+            ));
+        }
+        // "Springfield, IL 62704" on a line after a street line
+        for c in self.last_line.captures_iter(text) {
+            let whole = c.get(0).expect("match");
+            if whole.start() == 0 || text.as_bytes()[whole.start() - 1] != b'\n' {
+                continue;
+            }
+            let prev_line = text[..whole.start() - 1].rsplit('\n').next().unwrap_or("");
+            if !prev_line.chars().any(|ch| ch.is_ascii_digit()) {
+                continue;
+            }
+            let city = c.get(1).expect("city");
+            if is_military(city.as_str()) {
+                continue;
+            }
+            let code = c.get(3).expect("code");
+            out.push(Detection::new(
+                city.start(),
+                city.end(),
+                EntityType::Location,
+                0.6,
+                "zip_code",
+            ));
+            out.push(Detection::new(
+                code.start(),
+                code.end(),
+                EntityType::ZipCode,
+                0.8,
+                "zip_code",
+            ));
+        }
+        for m in self.uk.find_iter(text) {
+            let s = m.as_str();
+            if !s.contains(' ') || !is_bounded(text, m.start(), m.end()) {
+                continue;
+            }
+            out.push(Detection::new(
+                m.start(),
+                m.end(),
+                EntityType::ZipCode,
+                0.65,
+                "zip_code",
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// NRP
+
+/// Words of the lists that are also everyday words: they need context.
+const AMBIGUOUS_NRP: &[&str] = &[
+    "white",
+    "black",
+    "green",
+    "greens",
+    "liberal",
+    "liberals",
+    "conservative",
+    "conservatives",
+    "independent",
+    "independents",
+    "progressive",
+    "progressives",
+    "democratic",
+    "labor",
+    "orthodox",
+    "evangelical",
+    "brown",
+    "red",
+    "native",
+    "pagan",
+    "humanist",
+    "populist",
+    "nationalist",
+    "unionist",
+    "loyalist",
+    "separatist",
+    "federalist",
+    "reform",
+    "whig",
+    "whigs",
+    "tory",
+    "centrist",
+    "christian",
+    "indian",
+    "american",
+    "english",
+    "french",
+    "german",
+    "dutch",
+    "swiss",
+    "danish",
+    "polish",
+    "turkish",
+    "roman",
+    "latin",
+    "greek",
+    "scotch",
+    "welsh",
+    "irish",
+    "spanish",
+    "italian",
+    "chinese",
+    "japanese",
+    "thai",
+];
+
+/// Context words making a lower-case or ambiguous group word an NRP.
+const NRP_CONTEXT: &[&str] = &[
+    "am",
+    "i'm",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "being",
+    "as",
+    "a",
+    "an",
+    "born",
+    "raised",
+    "devout",
+    "practicing",
+    "practising",
+    "identify",
+    "identifies",
+    "self",
+    "proud",
+    "fellow",
+    "voted",
+    "vote",
+    "voter",
+    "voters",
+    "party",
+    "religion",
+    "nationality",
+    "ethnicity",
+    "citizen",
+    "descent",
+    "heritage",
+    "faith",
+    "not",
+    "of",
+];
+
+/// Nationalities, religions and political groups.
+#[derive(Debug, Default)]
+pub struct NrpRecognizer;
+
+impl NrpRecognizer {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl Recognizer for NrpRecognizer {
+    fn name(&self) -> &'static str {
+        "nrp"
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        let toks = tokenize(text);
+        let mut covered_to = 0;
+        for t in &toks {
+            if t.start < covered_to {
+                continue;
+            }
+            let mut best: Option<(usize, gazetteer::Hit, List)> = None;
+            for list in [List::Nationalities, List::Religions, List::PoliticalGroups] {
+                if let Some(m) = gazetteer::longest_match_at(list, text, t.start) {
+                    if best.is_none_or(|(e, _, _)| m.end > e) {
+                        best = Some((m.end, m.hit, list));
+                    }
+                }
+            }
+            let Some((end, hit, list)) = best else {
+                continue;
+            };
+            if !is_bounded(text, t.start, end) && !text[end..].starts_with('.') {
+                continue;
+            }
+            // "Czech Republic", "South Africa": a longer place wins.
+            if gazetteer::longest_place_at(text, t.start).is_some_and(|p| p.end > end) {
+                continue;
+            }
+            let span = &text[t.start..end];
+            let lw = span.to_lowercase();
+            let ambiguous = AMBIGUOUS_NRP.contains(&lw.as_str());
+            // "Cyprus (Greek)": a qualifier of the place before.
+            if text[..t.start].ends_with('(') {
+                continue;
+            }
+            // "Translate to French", "in English": a language.
+            if words_before(text, t.start, 1).first().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "to" | "into"
+                        | "in"
+                        | "speak"
+                        | "speaks"
+                        | "spoke"
+                        | "learn"
+                        | "learning"
+                        | "translate"
+                        | "fluent"
+                        | "from"
+                )
+            }) && list == List::Nationalities
+            {
+                continue;
+            }
+            let before = words_before(text, t.start, 2);
+            let ctx = before.iter().any(|w| NRP_CONTEXT.contains(&w.as_str()));
+            let next = words_after_word(text, end);
+            // "I am austrian but", "Czech food", "the Norwegian government"
+            let ctx_after = matches!(
+                next.as_str(),
+                "food"
+                    | "cuisine"
+                    | "government"
+                    | "people"
+                    | "citizen"
+                    | "citizens"
+                    | "national"
+                    | "nationals"
+                    | "descent"
+                    | "origin"
+                    | "heritage"
+                    | "community"
+                    | "church"
+                    | "party"
+                    | "voters"
+                    | "candidate"
+                    | "restaurant"
+                    | "place"
+                    | "culture"
+                    | "family"
+                    | "man"
+                    | "woman"
+                    | "men"
+                    | "women"
+                    | "but"
+                    | "and"
+                    | "living"
+                    | "immigrant"
+                    | "immigrants"
+                    | "friend"
+                    | "friends"
+                    | "background"
+                    | "faith"
+                    | "community's"
+                    | "army"
+                    | "embassy"
+                    | "passport"
+                    | "parents"
+            );
+            let score = match hit.casing {
+                Casing::Exact | Casing::Capitalized => {
+                    if ambiguous && list != List::Nationalities && !(ctx || ctx_after) {
+                        continue;
+                    }
+                    if matches!(lw.as_str(), "white" | "black" | "green" | "brown" | "red")
+                        && !(ctx && ctx_after)
+                        && !before.first().is_some_and(|w| {
+                            matches!(w.as_str(), "am" | "is" | "are" | "was" | "were")
+                        })
+                    {
+                        continue;
+                    }
+                    if ctx || ctx_after {
+                        0.8
+                    } else if ambiguous {
+                        0.5
+                    } else {
+                        0.7
+                    }
+                }
+                Casing::Upper => {
+                    if ctx || ctx_after {
+                        0.7
+                    } else {
+                        0.45
+                    }
+                }
+                Casing::Lower => {
+                    let strong = before.first().is_some_and(|w| {
+                        matches!(
+                            w.as_str(),
+                            "am" | "i'm" | "im" | "are" | "is" | "was" | "were" | "a" | "an" | "as"
+                        )
+                    });
+                    if (strong || ctx_after)
+                        && !matches!(
+                            lw.as_str(),
+                            "white"
+                                | "black"
+                                | "green"
+                                | "brown"
+                                | "red"
+                                | "independent"
+                                | "conservative"
+                                | "liberal"
+                                | "progressive"
+                                | "orthodox"
+                        )
+                        && list != List::PoliticalGroups
+                    {
+                        0.65
+                    } else {
+                        continue;
+                    }
+                }
+                _ => continue,
+            };
+            out.push(Detection::new(t.start, end, EntityType::Nrp, score, "nrp"));
+            covered_to = end;
+        }
+        // A capitalized demonym-shaped word the list lacks, before a noun
+        // that takes a nationality: "the Chechen government".
+        for t in &toks {
+            let w = &text[t.start..t.end];
+            if !is_cap(w) || is_all_caps(w) || w.len() < 5 || gazetteer::is_nationality(w) {
+                continue;
+            }
+            let demonym = ["an", "ese", "ish", "er", "ic", "i", "en"]
+                .iter()
+                .any(|s| w.ends_with(s));
+            let next = words_after_word(text, t.end);
+            if demonym
+                && text[t.end..].starts_with(' ')
+                && matches!(
+                    next.as_str(),
+                    "government" | "food" | "cuisine" | "people" | "citizens" | "embassy"
+                )
+                && gazetteer::longest_place_at(text, t.start).is_none()
+            {
+                out.push(Detection::new(t.start, t.end, EntityType::Nrp, 0.5, "nrp"));
+            }
+        }
+    }
+}
+
+fn words_after_word(text: &str, end: usize) -> String {
+    text[end..]
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(r: &dyn Recognizer, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        r.find(text, &mut out);
+        out.retain(|d| d.score >= 0.4);
+        out.iter()
+            .map(|d| text[d.start..d.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn tokenize_keeps_inner_hyphens() {
+        let t = "in Chavannes-près-Renens, ok";
+        let toks: Vec<&str> = tokenize(t).iter().map(|k| &t[k.start..k.end]).collect();
+        assert_eq!(toks, ["in", "Chavannes-près-Renens", "ok"]);
+    }
+
+    #[test]
+    fn locations() {
+        let r = LocationRecognizer::new();
+        assert_eq!(
+            find(&r, "I'm originally from United States"),
+            ["United States"]
+        );
+        assert_eq!(find(&r, "She lives in São Paulo."), ["São Paulo"]);
+        assert!(find(&r, "Reading is fun").is_empty());
+        assert!(find(&r, "I had a Turkey sandwich").is_empty());
+        assert_eq!(find(&r, "we returned to Melo by boat"), ["Melo"]);
+    }
+
+    #[test]
+    fn addresses() {
+        let r = StreetAddressRecognizer::new();
+        assert_eq!(
+            find(&r, "Ship it to 221B Baker Street, London NW1 6XE please"),
+            ["221B Baker Street, London NW1 6XE"]
+        );
+        assert!(find(&r, "I watched 12 Monkeys yesterday").is_empty());
+    }
+
+    #[test]
+    fn zips_and_nrp() {
+        let z = ZipCodeRecognizer::new();
+        assert_eq!(find(&z, "My zip code is 90210"), ["90210"]);
+        assert!(find(&z, "Order 55213 shipped").is_empty());
+        let n = NrpRecognizer::new();
+        assert_eq!(find(&n, "I am austrian but I live in Italy."), ["austrian"]);
+        assert!(find(&n, "Green tea is nice").is_empty());
+    }
 }

@@ -1,0 +1,131 @@
+//! Places: LOCATION, STREET_ADDRESS, ZIP_CODE and NRP, positives and
+//! near misses.
+
+use amanah_pii::recognizers::places;
+use amanah_pii::{Analyzer, EntityType};
+
+fn found(text: &str, entity: EntityType) -> Vec<String> {
+    let analyzer = places::register(Analyzer::builder()).build();
+    analyzer
+        .analyze_only(text, &[entity])
+        .iter()
+        .map(|d| text[d.start..d.end].to_string())
+        .collect()
+}
+
+fn loc(text: &str) -> Vec<String> {
+    found(text, EntityType::Location)
+}
+
+#[test]
+fn countries_states_cities() {
+    assert_eq!(loc("I'm originally from United States"), ["United States"]);
+    assert_eq!(
+        loc("We spent a week in New South Wales."),
+        ["New South Wales"]
+    );
+    assert_eq!(loc("She moved to São Paulo last year"), ["São Paulo"]);
+    assert_eq!(loc("Is it cold in Manchester today?"), ["Manchester"]);
+    assert_eq!(loc("I am from CANADA"), ["CANADA"]);
+    assert_eq!(loc("i live in germany now"), ["germany"]);
+}
+
+#[test]
+fn unknown_place_after_strong_context() {
+    assert_eq!(
+        loc("What's the weather like in Cerkno on Friday?"),
+        ["Cerkno"]
+    );
+    assert_eq!(loc("Later we returned to Melo by helicopter."), ["Melo"]);
+}
+
+#[test]
+fn common_word_places_need_context() {
+    assert!(loc("Reading is fun").is_empty());
+    assert!(loc("Nice work on the report.").is_empty());
+    assert!(loc("I had a Turkey sandwich for lunch").is_empty());
+    assert!(loc("Of course it works.").is_empty());
+    assert_eq!(loc("He was born in Reading"), ["Reading"]);
+}
+
+#[test]
+fn place_then_country() {
+    assert_eq!(
+        loc("I live in Velehrad, Czech Republic."),
+        ["Velehrad", "Czech Republic"]
+    );
+}
+
+#[test]
+fn street_addresses() {
+    let a = |t: &str| found(t, EntityType::StreetAddress);
+    assert_eq!(
+        a("Send it to 1600 Pennsylvania Avenue NW, Washington, DC 20500 please"),
+        ["1600 Pennsylvania Avenue NW, Washington, DC 20500"]
+    );
+    assert_eq!(
+        a("Flat 3, 12 High Street, Bath BA1 1AA"),
+        ["Flat 3, 12 High Street, Bath BA1 1AA"]
+    );
+    assert_eq!(a("My address is 42 Elm St Apt 4B"), ["42 Elm St Apt 4B"]);
+    assert_eq!(
+        a("Wir wohnen in der Hauptstraße 12 seit Mai."),
+        ["Hauptstraße 12"]
+    );
+    assert_eq!(
+        a("Le bureau est au 12 rue de la Paix, Paris"),
+        ["12 rue de la Paix"]
+    );
+    assert_eq!(
+        a("PSC 1234, Box 5678\nAPO AE 09463"),
+        ["PSC 1234, Box 5678\nAPO AE 09463"]
+    );
+}
+
+#[test]
+fn address_near_misses() {
+    let a = |t: &str| found(t, EntityType::StreetAddress);
+    assert!(a("I watched 12 Monkeys yesterday").is_empty());
+    assert!(a("Wire 2,500 EUR to the account by Friday").is_empty());
+    assert!(a("During 1994, the company grew.").is_empty());
+    assert!(a("Upgrade to Windows 10 today").is_empty());
+    assert!(a("We met on 12 March 2020").is_empty());
+}
+
+#[test]
+fn zip_codes() {
+    let z = |t: &str| found(t, EntityType::ZipCode);
+    assert_eq!(z("My zip code is 90210"), ["90210"]);
+    assert_eq!(z("Postcode: SW1A 1AA"), ["SW1A 1AA"]);
+    assert_eq!(z("Send it to M1 1AE or B33 8TH."), ["M1 1AE", "B33 8TH"]);
+    assert_eq!(z("ZIP: 12345-6789"), ["12345-6789"]);
+    assert!(z("Order 55213 shipped on time").is_empty());
+    assert!(z("We sold 12345 units").is_empty());
+}
+
+#[test]
+fn nrp() {
+    let n = |t: &str| found(t, EntityType::Nrp);
+    assert_eq!(n("I am austrian but I live in Italy."), ["austrian"]);
+    assert_eq!(n("It serves great Czech food."), ["Czech"]);
+    assert_eq!(n("She is a devout Catholic."), ["Catholic"]);
+    assert_eq!(n("the Chechen government"), ["Chechen"]);
+    assert!(n("Green tea is nice").is_empty());
+    assert!(n("White wine or red?").is_empty());
+    assert!(n("Translate to French: hello").is_empty());
+    assert!(n("He lives in the Czech Republic").is_empty());
+}
+
+#[test]
+fn offsets_are_char_boundaries() {
+    let analyzer = places::register(Analyzer::builder()).build();
+    for text in [
+        "Ünïcödé in Köln, Straße 5 — 東京 to São Paulo",
+        "ZIP: 🙂 12345",
+        "12 Ærøvej 3\n Suite 2\n Ærøskøbing\n Denmark 5970",
+    ] {
+        for d in analyzer.analyze(text) {
+            assert!(text.is_char_boundary(d.start) && text.is_char_boundary(d.end));
+        }
+    }
+}
