@@ -34,6 +34,10 @@ fn main() {
             a.analyze(t);
         }
         let s = start.elapsed().as_secs_f64();
-        println!("{name:14} {:8.1} us/text {:7.2} MB/s", s * 1e6 / texts.len() as f64, bytes as f64 / s / 1e6);
+        println!(
+            "{name:14} {:8.1} us/text {:7.2} MB/s",
+            s * 1e6 / texts.len() as f64,
+            bytes as f64 / s / 1e6
+        );
     }
 }
