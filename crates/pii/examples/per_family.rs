@@ -4,6 +4,9 @@ use std::time::Instant;
 
 use amanah_pii::{recognizers as r, Analyzer, AnalyzerBuilder};
 
+/// A family's `register` function.
+type Register = fn(AnalyzerBuilder) -> AnalyzerBuilder;
+
 fn main() {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input).unwrap();
@@ -13,7 +16,7 @@ fn main() {
         .filter_map(|v| v["text"].as_str().map(str::to_owned))
         .collect();
     let bytes: usize = texts.iter().map(String::len).sum();
-    let families: [(&str, fn(AnalyzerBuilder) -> AnalyzerBuilder); 9] = [
+    let families: [(&str, Register); 9] = [
         ("contact", r::contact::register),
         ("financial", r::financial::register),
         ("identifiers", r::identifiers::register),
