@@ -2,7 +2,8 @@
 //! licences in its README): names, places, nationalities and the like.
 //!
 //! The lists are compiled in with `include_str!` and indexed once, on first
-//! use, into a sorted table of normalized keys ([`OnceLock`]); nothing is
+//! use, into a sorted table of normalized keys plus a hash table over the
+//! keys and their word prefixes ([`OnceLock`]); nothing is
 //! read from disk or the network at run time.
 //!
 //! Lookups are case-insensitive and ignore diacritics, apostrophes and the
@@ -224,9 +225,79 @@ pub struct PlaceMatch {
 /// Looks up a word or phrase (words separated by single spaces or
 /// hyphens) in one list.
 pub fn lookup(list: List, text: &str) -> Option<Hit> {
-    let mut key = String::with_capacity(text.len());
-    normalize(text, &mut key);
-    list.index().get(&key, text)
+    Key::new(text).lookup(list)
+}
+
+/// A word or phrase normalized once, to be looked up in several lists
+/// (the person recognizer asks up to nine lists about every word; the
+/// normalization would otherwise be repeated for each).
+pub(crate) struct Key<'t> {
+    text: &'t str,
+    /// Keys are short: one stack buffer avoids a heap allocation per
+    /// lookup; longer texts fall back to a `String`.
+    buf: KeyBuf,
+}
+
+enum KeyBuf {
+    Inline([u8; INLINE], usize),
+    Heap(String),
+}
+
+impl<'t> Key<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        let buf = match normalize_inline(text) {
+            Some((bytes, len)) => KeyBuf::Inline(bytes, len),
+            None => {
+                let mut key = String::with_capacity(text.len());
+                normalize(text, &mut key);
+                KeyBuf::Heap(key)
+            }
+        };
+        Key { text, buf }
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.buf {
+            // Only whole normalized chars are written (see
+            // `normalize_inline`), so the bytes are valid UTF-8.
+            KeyBuf::Inline(bytes, len) => std::str::from_utf8(&bytes[..*len]).unwrap_or_default(),
+            KeyBuf::Heap(s) => s,
+        }
+    }
+
+    pub(crate) fn lookup(&self, list: List) -> Option<Hit> {
+        list.index().get(self.as_str(), self.text)
+    }
+
+    /// `lookup(list).is_some()`, without building the hit (reading the
+    /// entry's text and judging its casing).
+    pub(crate) fn is_in(&self, list: List) -> bool {
+        !list.index().exact(self.as_str()).is_empty()
+    }
+}
+
+const INLINE: usize = 96;
+
+/// `normalize` into a stack buffer, or `None` if the key would not fit.
+fn normalize_inline(text: &str) -> Option<([u8; INLINE], usize)> {
+    // Normalizing never yields more than 3 bytes per input byte (lowercasing
+    // 'İ' gives "i\u{307}", 2 → 3 bytes; folds never grow), so short texts
+    // always fit; longer ones take the heap path.
+    if text.len() > INLINE / 3 {
+        return None;
+    }
+    let mut bytes = [0u8; INLINE];
+    let mut len = 0;
+    let mut n = Normalizer::new();
+    for c in text.chars() {
+        n.push(c, |o| {
+            len += o.encode_utf8(&mut bytes[len..]).len();
+        });
+    }
+    if len > 0 && bytes[len - 1] == b' ' {
+        len -= 1;
+    }
+    Some((bytes, len))
 }
 
 /// The longest phrase of `list` that starts at byte `start` of `text` and
@@ -235,16 +306,16 @@ pub fn lookup(list: List, text: &str) -> Option<Hit> {
 /// ("Paris." at the end of a sentence). `None` if `start` is not a char
 /// boundary.
 pub fn longest_match_at(list: List, text: &str, start: usize) -> Option<Match> {
-    let ends = candidate_ends(text, start, list.max_words())?;
-    let mut key = String::new();
-    for &end in ends.iter().rev() {
-        key.clear();
-        normalize(&text[start..end], &mut key);
-        if let Some(hit) = list.index().get(&key, &text[start..end]) {
-            return Some(Match { end, hit });
+    let index = list.index();
+    let mut best = None;
+    scan_phrases(text, start, list.max_words(), |end, key, whole| {
+        if let Some(hit) = index.get(key, &text[start..end]) {
+            best = Some(Match { end, hit });
         }
-    }
-    None
+        // No entry continues these words: no longer phrase can match.
+        !(whole && !key.is_empty() && index.probe(key).is_none())
+    })?;
+    best
 }
 
 /// The longest country, US state, continent or city name at byte `start`
@@ -258,18 +329,27 @@ pub fn longest_place_at(text: &str, start: usize) -> Option<PlaceMatch> {
         PlaceKind::City,
     ];
     let max = KINDS.iter().map(|k| k.list().max_words()).max()?;
-    let ends = candidate_ends(text, start, max)?;
-    let mut key = String::new();
-    for &end in ends.iter().rev() {
-        key.clear();
-        normalize(&text[start..end], &mut key);
+    let mut best = None;
+    scan_phrases(text, start, max, |end, key, whole| {
+        let mut more = false;
+        let mut found = false;
         for kind in KINDS {
-            if let Some(hit) = kind.list().index().get(&key, &text[start..end]) {
-                return Some(PlaceMatch { end, kind, hit });
+            let index = kind.list().index();
+            let Some(slot) = index.probe(key) else {
+                continue;
+            };
+            more = true;
+            if !found && slot.count > 0 {
+                if let Some(hit) = index.get(key, &text[start..end]) {
+                    best = Some(PlaceMatch { end, kind, hit });
+                    found = true;
+                }
             }
         }
-    }
-    None
+        // No place name continues these words: no longer phrase can match.
+        more || !whole || key.is_empty()
+    })?;
+    best
 }
 
 /// Bearers of the given name per 100,000 US residents, if it is one.
@@ -339,13 +419,36 @@ fn data_lines(src: &'static str) -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-/// Byte ends of the first 1..=`max_words` tokens from `start`, ascending.
-fn candidate_ends(text: &str, start: usize, max_words: usize) -> Option<Vec<usize>> {
+/// Visits the candidate phrases at byte `start` of `text`, shortest
+/// first: the first 1..=`max_words` tokens (see [`longest_match_at`]), a
+/// token ending in full stops also without them. `visit(end, key, whole)`
+/// gets the phrase's end, its normalized key and whether the phrase ends
+/// with a whole token (not one with its full stops trimmed), and returns
+/// whether to go on. The keys are built in one streaming pass (each is a
+/// prefix of the next), with no allocation per phrase. `None` if `start`
+/// is not a char boundary.
+fn scan_phrases(
+    text: &str,
+    start: usize,
+    max_words: usize,
+    mut visit: impl FnMut(usize, &str, bool) -> bool,
+) -> Option<()> {
     if !text.is_char_boundary(start) {
         return None;
     }
     let is_token = |c: char| c.is_alphanumeric() || matches!(c, '\'' | '’' | '.' | '-' | '&');
-    let mut ends = Vec::new();
+    let mut norm = Normalizer::new();
+    let mut key = String::new();
+    // Text up to `fed` has gone through `norm` into `key`.
+    let mut fed = start;
+    let mut feed_to = |end: usize, key: &mut String| -> usize {
+        for c in text[fed..end].chars() {
+            norm.push(c, |o| key.push(o));
+        }
+        fed = end;
+        // What `normalize` does last: drop the trailing space.
+        key.len() - usize::from(key.ends_with(' '))
+    };
     let mut words = 0;
     let mut pos = start;
     let rest = &text[start..];
@@ -366,9 +469,16 @@ fn candidate_ends(text: &str, start: usize, max_words: usize) -> Option<Vec<usiz
         let token = &text[tok_start..pos];
         let trimmed = token.trim_end_matches('.');
         if !trimmed.is_empty() && trimmed.len() < token.len() {
-            ends.push(tok_start + trimmed.len());
+            let end = tok_start + trimmed.len();
+            let len = feed_to(end, &mut key);
+            if !visit(end, &key[..len], false) {
+                return Some(());
+            }
         }
-        ends.push(pos);
+        let len = feed_to(pos, &mut key);
+        if !visit(pos, &key[..len], true) {
+            return Some(());
+        }
         // One run of spaces or tabs separates words; anything else ends
         // the phrase.
         let mut gap = false;
@@ -384,37 +494,77 @@ fn candidate_ends(text: &str, start: usize, max_words: usize) -> Option<Vec<usiz
             break;
         }
     }
-    Some(ends)
+    Some(())
 }
 
 /// Appends the lookup key of `text` to `out`: lowercase, Latin diacritics
 /// folded, apostrophes dropped, hyphens and whitespace runs as one space.
 fn normalize(text: &str, out: &mut String) {
-    let mut space = true; // drop leading spaces
+    let mut n = Normalizer::new();
     for c in text.chars() {
-        if matches!(c, '\'' | '’' | 'ʼ' | '‘') {
-            continue;
-        }
-        if c.is_whitespace() || matches!(c, '-' | '‐' | '‑' | '–') {
-            if !space {
-                out.push(' ');
-                space = true;
-            }
-            continue;
-        }
-        space = false;
-        for l in c.to_lowercase() {
-            match fold(l) {
-                Fold::One(f) => out.push(f),
-                Fold::Two(a, b) => {
-                    out.push(a);
-                    out.push(b);
-                }
-            }
-        }
+        n.push(c, |o| out.push(o));
     }
     if out.ends_with(' ') {
         out.pop();
+    }
+}
+
+/// The character-by-character core of [`normalize`]. Streaming: the key
+/// of every prefix of a text is a prefix of the text's key (less a
+/// trailing space), which lets [`scan_phrases`] build the keys of all
+/// candidate phrases at a position in one pass.
+struct Normalizer {
+    /// Whether the output ends in a space (or is empty): drops leading
+    /// spaces and collapses runs.
+    space: bool,
+}
+
+impl Normalizer {
+    fn new() -> Self {
+        Normalizer { space: true }
+    }
+
+    #[inline]
+    fn push(&mut self, c: char, mut emit: impl FnMut(char)) {
+        // ASCII fast path: same result as the general path below (ASCII
+        // lowercases to one ASCII char, which `fold` leaves alone; the
+        // ASCII whitespace of `char::is_whitespace` is '\t'..='\r' and ' ').
+        if c.is_ascii() {
+            match c {
+                '\'' => {}
+                '\t'..='\r' | ' ' | '-' => {
+                    if !self.space {
+                        emit(' ');
+                        self.space = true;
+                    }
+                }
+                _ => {
+                    self.space = false;
+                    emit(c.to_ascii_lowercase());
+                }
+            }
+            return;
+        }
+        if matches!(c, '’' | 'ʼ' | '‘') {
+            return;
+        }
+        if c.is_whitespace() || matches!(c, '‐' | '‑' | '–') {
+            if !self.space {
+                emit(' ');
+                self.space = true;
+            }
+            return;
+        }
+        self.space = false;
+        for l in c.to_lowercase() {
+            match fold(l) {
+                Fold::One(f) => emit(f),
+                Fold::Two(a, b) => {
+                    emit(a);
+                    emit(b);
+                }
+            }
+        }
     }
 }
 
@@ -455,12 +605,36 @@ fn fold(c: char) -> Fold {
 }
 
 /// A list indexed by normalized key: all keys in one string, entries
-/// sorted by key, 16 bytes each (about 4 MB for all lists together).
+/// sorted by key, 16 bytes each (about 4 MB for all lists together), and
+/// a hash table over the keys and their word prefixes.
 struct Index {
     sources: &'static [&'static str],
     keys: String,
     entries: Vec<Entry>,
     max_words: usize,
+    /// Open addressing, linear probing, power-of-two size, at most half
+    /// full. One slot per distinct key and per distinct word prefix of a
+    /// key ("new", "new york" for "new york city"): a hash probe replaces
+    /// the binary search of string compares, and phrase scans stop as soon
+    /// as no entry continues the words read so far.
+    slots: Vec<Slot>,
+    /// `slots.len() - 1`.
+    mask: usize,
+}
+
+/// A key or word prefix of a key. `key_len == 0`: empty slot.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// Low bits of the key's hash: most mismatches are rejected without
+    /// reading the key text (another cache miss in a large list).
+    hash: u32,
+    /// Where the text of the key (or prefix) starts in `Index::keys`.
+    key_start: u32,
+    key_len: u16,
+    /// How many entries have exactly this key (0: only a prefix)...
+    count: u16,
+    /// ...and the first of them in `Index::entries`.
+    first: u32,
 }
 
 struct Entry {
@@ -505,11 +679,109 @@ impl Index {
         entries.sort_unstable_by(|a, b| key_of(&keys, a).cmp(key_of(&keys, b)));
         keys.shrink_to_fit();
         entries.shrink_to_fit();
-        Index {
+        let mut index = Index {
             sources,
             keys,
             entries,
             max_words,
+            slots: Vec::new(),
+            mask: 0,
+        };
+        index.build_slots();
+        index
+    }
+
+    fn build_slots(&mut self) {
+        let prefixes: usize = self
+            .entries
+            .iter()
+            .map(|e| key_of(&self.keys, e).matches(' ').count() + 1)
+            .sum();
+        // Load factor 1/3 to 2/3: short probe runs, tables small enough
+        // to keep cache misses down.
+        let size = (prefixes * 3 / 2).next_power_of_two().max(16);
+        self.slots = vec![Slot::default(); size];
+        self.mask = size - 1;
+        let mut spaces = Vec::new();
+        let mut i = 0;
+        while i < self.entries.len() {
+            let e = &self.entries[i];
+            let (start, len) = (e.key_start, e.key_len);
+            let key = key_of(&self.keys, e);
+            let count = self.entries[i..]
+                .iter()
+                .take_while(|e| key_of(&self.keys, e) == key)
+                .count();
+            spaces.clear();
+            spaces.extend(key.match_indices(' ').map(|(p, _)| p));
+            // Word prefixes first (only inserted if new), then the key.
+            for &p in &spaces {
+                self.insert(start, narrow(p), 0, 0);
+            }
+            self.insert(start, len, narrow(count), narrow(i));
+            i += count;
+        }
+    }
+
+    /// Adds a slot for `keys[start..start + len]`; an existing slot for the
+    /// same text keeps its place and takes the entry run if `count > 0`.
+    fn insert(&mut self, start: u32, len: u16, count: u16, first: u32) {
+        let s = start as usize;
+        let text = &self.keys[s..s + usize::from(len)];
+        let hash = hash_key(text);
+        let mut at = hash & self.mask;
+        loop {
+            let slot = &mut self.slots[at];
+            if slot.key_len == 0 {
+                *slot = Slot {
+                    hash: hash as u32,
+                    key_start: start,
+                    key_len: len,
+                    count,
+                    first,
+                };
+                return;
+            }
+            let k = slot.key_start as usize;
+            if &self.keys[k..k + usize::from(slot.key_len)] == text {
+                if count > 0 {
+                    slot.count = count;
+                    slot.first = first;
+                }
+                return;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
+    /// The slot of normalized `key` (a full key or a word prefix of one).
+    #[inline]
+    fn probe(&self, key: &str) -> Option<&Slot> {
+        let hash = hash_key(key);
+        let mut at = hash & self.mask;
+        loop {
+            let slot = &self.slots[at];
+            if slot.key_len == 0 {
+                return None;
+            }
+            if slot.hash == hash as u32 && usize::from(slot.key_len) == key.len() {
+                let k = slot.key_start as usize;
+                if self.keys.as_bytes()[k..k + key.len()] == *key.as_bytes() {
+                    return Some(slot);
+                }
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
+    /// The entries whose key is exactly `key` (empty if none).
+    fn exact(&self, key: &str) -> &[Entry] {
+        match self.probe(key) {
+            Some(slot) => {
+                let first = slot.first as usize;
+                &self.entries[first..first + usize::from(slot.count)]
+            }
+            None => &[],
         }
     }
 
@@ -526,12 +798,7 @@ impl Index {
         if key.is_empty() {
             return None;
         }
-        let lo = self
-            .entries
-            .partition_point(|e| key_of(&self.keys, e) < key);
-        let same = self.entries[lo..]
-            .iter()
-            .take_while(|e| key_of(&self.keys, e) == key);
+        let same = self.exact(key);
         let mut best: Option<Hit> = None;
         for e in same {
             let entry = self.text(e);
@@ -559,6 +826,30 @@ impl Index {
         }
         best
     }
+}
+
+/// FxHash-style multiplicative hash over 8-byte words (keys are short;
+/// SipHash's DoS resistance buys nothing for a fixed word list), reduced
+/// to the high bits, which the multiplications mix best.
+#[inline]
+fn hash_key(key: &str) -> usize {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = key.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    // Fold the well-mixed high half down; callers mask the low bits.
+    (h ^ (h >> 32)) as usize
 }
 
 fn key_of<'k>(keys: &'k str, e: &Entry) -> &'k str {
@@ -728,6 +1019,92 @@ mod tests {
             started.elapsed()
         );
         assert!(bytes < 16_000_000);
+    }
+
+    /// The phrase scans stop early and build keys incrementally; they must
+    /// find exactly what trying every candidate end with a fresh
+    /// `normalize` finds (the original algorithm).
+    #[test]
+    fn phrase_scans_match_brute_force() {
+        fn brute(list: List, text: &str, start: usize, max: usize) -> Option<(usize, Hit)> {
+            let mut ends = Vec::new();
+            scan_phrases(text, start, max, |end, _, _| {
+                ends.push(end);
+                true
+            })?;
+            ends.iter().rev().find_map(|&end| {
+                let mut key = String::new();
+                normalize(&text[start..end], &mut key);
+                list.index().get(&key, &text[start..end]).map(|h| (end, h))
+            })
+        }
+        let texts = [
+            "I'm originally from United States of America, near New York City.",
+            "Bosnia and Herzegovina. Guinea-Bissau, St. Louis and São Paulo!",
+            "Democratic Republic of the Congo  or the Congo\tRepublic - 'x",
+            "a Roman Catholic priest voted Liberal Democrat in Rio de Janeiro.",
+            "Acme Co., Ltd. and Foo S.p.A. or Bar GmbH & Co. KG in New South Wales.",
+            "the NEW YORK office; new-york; Ærø-Köbing; - Paris . - ' London",
+        ];
+        for text in texts {
+            for (start, _) in text.char_indices() {
+                for list in List::ALL {
+                    let got = longest_match_at(list, text, start).map(|m| (m.end, m.hit));
+                    assert_eq!(
+                        got,
+                        brute(list, text, start, list.max_words()),
+                        "{text:?} at {start}"
+                    );
+                }
+                let got = longest_place_at(text, start).map(|m| (m.end, m.hit));
+                let want = [
+                    List::Countries,
+                    List::UsStates,
+                    List::Continents,
+                    List::Cities,
+                ]
+                .iter()
+                .map(|&l| {
+                    brute(
+                        l,
+                        text,
+                        start,
+                        List::Countries
+                            .max_words()
+                            .max(List::Cities.max_words())
+                            .max(List::UsStates.max_words())
+                            .max(List::Continents.max_words()),
+                    )
+                })
+                .fold(None, |best: Option<(usize, Hit)>, m| match (best, m) {
+                    (Some(b), Some(m)) if m.0 > b.0 => Some(m),
+                    (None, m) => m,
+                    (b, _) => b,
+                });
+                assert_eq!(got, want, "{text:?} at {start}");
+            }
+        }
+    }
+
+    #[test]
+    fn inline_keys_equal_normalize() {
+        for text in [
+            "İstanbul",
+            "Ⱥⱥ-ȺȺ",
+            "Straße",
+            "  O’Neil ",
+            "K\u{212A}elvin",
+            "ǅemal",
+            "",
+        ] {
+            let mut key = String::new();
+            normalize(text, &mut key);
+            assert_eq!(Key::new(text).as_str(), key, "{text:?}");
+        }
+        let long = "ȺİȺİȺİȺİȺİȺİȺİȺ";
+        let mut key = String::new();
+        normalize(long, &mut key);
+        assert_eq!(Key::new(long).as_str(), key);
     }
 
     #[test]

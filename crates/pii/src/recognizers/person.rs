@@ -16,6 +16,9 @@
 //! phrase plus name-list hits. TITLE spans are honorifics before a name and
 //! job titles in "works as a ...", "Name, the ..., said" and "Name (...)".
 
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
 use crate::gazetteer::{self, Casing, List};
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
@@ -316,14 +319,66 @@ const ORG_WORDS: &[&str] = &[
     "resources", "logistics", "networks", "software", "electric", "energy", "oil", "gas",
 ];
 
-fn in_list(list: &[&str], word: &str) -> bool {
-    let lower = word.to_lowercase();
-    list.contains(&lower.as_str())
+/// A word list searched by binary search on a sorted copy (made on first
+/// use): every token is checked against several lists, and a linear scan
+/// of a hundred words per check showed in profiles.
+struct WordSet {
+    words: &'static [&'static str],
+    sorted: OnceLock<Vec<&'static str>>,
+}
+
+impl WordSet {
+    const fn new(words: &'static [&'static str]) -> Self {
+        WordSet {
+            words,
+            sorted: OnceLock::new(),
+        }
+    }
+
+    /// Exactly `words.contains(&word)`.
+    fn contains(&self, word: &str) -> bool {
+        self.sorted
+            .get_or_init(|| {
+                let mut v = self.words.to_vec();
+                v.sort_unstable();
+                v
+            })
+            .binary_search(&word)
+            .is_ok()
+    }
+}
+
+static STOP_SET: WordSet = WordSet::new(STOP);
+static SOFT_STOP_SET: WordSet = WordSet::new(SOFT_STOP);
+static ORG_WORDS_SET: WordSet = WordSet::new(ORG_WORDS);
+static STREET_SET: WordSet = WordSet::new(STREET);
+static HONORIFICS_SET: WordSet = WordSet::new(HONORIFICS);
+
+/// `f(&word.to_lowercase())`, without a heap allocation for short ASCII
+/// words (nearly every token; ASCII lowercasing is the same there).
+fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
+    const MAX: usize = 32;
+    if word.len() <= MAX && word.is_ascii() {
+        let mut buf = [0u8; MAX];
+        let lower = &mut buf[..word.len()];
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        f(std::str::from_utf8(lower).unwrap_or_default())
+    } else {
+        f(&word.to_lowercase())
+    }
+}
+
+fn in_list(list: &WordSet, word: &str) -> bool {
+    with_lower(word, |lower| list.contains(lower))
 }
 
 fn is_stop(word: &str) -> bool {
-    let lower = word.to_lowercase();
-    if STOP.contains(&lower.as_str()) {
+    with_lower(word, is_stop_lower)
+}
+
+fn is_stop_lower(lower: &str) -> bool {
+    if STOP_SET.contains(lower) {
         return true;
     }
     // Contractions: "I'm", "Don't", "We'll".
@@ -473,26 +528,78 @@ struct Ev {
     street: bool,
 }
 
+/// `evidence(word)`, memoized per thread in a small direct-mapped cache:
+/// the evidence is a pure function of the word (as written), and running
+/// text repeats its common words ("the", "I", "Mr") all the time, each
+/// costing nine list lookups. Small on purpose: it keeps the frequent
+/// words, not a whole corpus.
+fn evidence_cached(word: &str) -> Ev {
+    const SLOTS: usize = 256;
+    const MAX: usize = 15;
+    type Cache = [(u8, [u8; MAX], Ev); SLOTS];
+    thread_local! {
+        // Length 0 marks an empty slot (tokens are never empty).
+        static CACHE: RefCell<Cache> = const { RefCell::new([(0, [0; MAX], EV_NONE); SLOTS]) };
+    }
+    let bytes = word.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX {
+        return evidence(word);
+    }
+    // FNV-1a: words are a few bytes long.
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in bytes {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    let at = (h ^ (h >> 16)) as usize % SLOTS;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let (len, stored, ev) = &mut cache[at];
+        if usize::from(*len) == bytes.len() && stored[..bytes.len()] == *bytes {
+            return *ev;
+        }
+        let fresh = evidence(word);
+        *len = bytes.len() as u8;
+        stored[..bytes.len()].copy_from_slice(bytes);
+        *ev = fresh;
+        fresh
+    })
+}
+
+const EV_NONE: Ev = Ev {
+    first: 0.0,
+    last: 0.0,
+    place: false,
+    stop: false,
+    soft: false,
+    org: false,
+    job: false,
+    street: false,
+};
+
 fn evidence(word: &str) -> Ev {
-    let f = gazetteer::lookup(List::FirstNames, word);
-    let l = gazetteer::lookup(List::LastNames, word);
+    // One normalization of the word for all nine lists.
+    let key = gazetteer::Key::new(word);
+    let f = key.lookup(List::FirstNames);
+    let l = key.lookup(List::LastNames);
     let casing_ok = |c: Casing| c.is_proper() || c == Casing::Upper || c == Casing::Lower;
     Ev {
         first: f.filter(|h| casing_ok(h.casing)).map_or(0.0, |h| h.value),
         last: l.filter(|h| casing_ok(h.casing)).map_or(0.0, |h| h.value),
-        place: gazetteer::is_country(word)
-            || gazetteer::is_us_state(word)
-            || gazetteer::lookup(List::Cities, word).is_some_and(|h| h.value > 100_000.0)
-            || gazetteer::is_nationality(word)
-            || gazetteer::lookup(List::Continents, word).is_some(),
+        place: key.is_in(List::Countries)
+            || key.is_in(List::UsStates)
+            || key
+                .lookup(List::Cities)
+                .is_some_and(|h| h.value > 100_000.0)
+            || key.is_in(List::Nationalities)
+            || key.is_in(List::Continents),
         stop: is_stop(word),
-        soft: in_list(SOFT_STOP, word),
-        org: gazetteer::is_org_suffix(word) || in_list(ORG_WORDS, word),
-        job: gazetteer::is_job_title(word),
-        street: in_list(STREET, word)
+        soft: in_list(&SOFT_STOP_SET, word),
+        org: key.is_in(List::OrgSuffixes) || in_list(&ORG_WORDS_SET, word),
+        job: key.is_in(List::JobTitles),
+        street: in_list(&STREET_SET, word)
             || word.len() > 3
                 && (word.ends_with('s') || word.ends_with('S'))
-                && in_list(STREET, &word[..word.len() - 1]),
+                && in_list(&STREET_SET, &word[..word.len() - 1]),
     }
 }
 
@@ -572,14 +679,13 @@ fn context_after(text: &str, end: usize) -> bool {
 }
 
 fn is_honorific(word: &str) -> bool {
-    let lower = word.to_lowercase();
-    HONORIFICS.contains(&lower.as_str())
+    in_list(&HONORIFICS_SET, word)
 }
 
 fn find_names(text: &str, toks: &[Tok], out: &mut Vec<Detection>) {
     let evs: Vec<Ev> = toks
         .iter()
-        .map(|t| evidence(&text[t.start..t.end]))
+        .map(|t| evidence_cached(&text[t.start..t.end]))
         .collect();
     // (first token, last token, score) of every candidate run.
     let mut cands: Vec<(usize, usize, f32)> = Vec::new();

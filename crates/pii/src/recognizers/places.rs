@@ -1030,6 +1030,12 @@ pub struct StreetAddressRecognizer {
     unit_before: Regex,
     unit: Regex,
     postal: Regex,
+    /// Prefilters: a literal every match of `euro_suffix` (resp.
+    /// `euro_prefix` and `euro_numfirst`) contains. Without `\b` they stay
+    /// on the fast lazy DFA, where the full patterns (Unicode `\b`) fall
+    /// back to slow engines on non-ASCII text.
+    any_euro_suffix: Regex,
+    any_euro_prefix: Regex,
 }
 
 impl Default for StreetAddressRecognizer {
@@ -1087,6 +1093,10 @@ impl StreetAddressRecognizer {
             )
             .expect("unit regex"),
             postal: Regex::new(POSTAL).expect("postal regex"),
+            any_euro_suffix: Regex::new(&format!("(?i:{EURO_SUFFIXES})"))
+                .expect("euro suffix prefilter"),
+            any_euro_prefix: Regex::new(&format!("(?:{EURO_PREFIXES})"))
+                .expect("euro prefix prefilter"),
         }
     }
 }
@@ -1250,38 +1260,53 @@ impl Recognizer for StreetAddressRecognizer {
     }
 
     fn find(&self, text: &str, out: &mut Vec<Detection>) {
-        for m in self.military.find_iter(text) {
-            out.push(Detection::new(
-                m.start(),
-                m.end(),
-                EntityType::StreetAddress,
-                0.97,
-                "street_address",
-            ));
+        // The patterns are big Unicode regexes, costly on every text; skip
+        // those that cannot match. All but `euro_prefix` need a digit
+        // (`\d` is \p{Nd}, within `char::is_numeric`); `euro_prefix` needs
+        // a digit or a line break. Skipping a pattern that finds nothing
+        // changes neither the detections nor their order.
+        let digit = text.chars().any(char::is_numeric);
+        let euro_prefix = (digit || text.contains('\n')) && self.any_euro_prefix.is_match(text);
+        if digit {
+            for m in self.military.find_iter(text) {
+                out.push(Detection::new(
+                    m.start(),
+                    m.end(),
+                    EntityType::StreetAddress,
+                    0.97,
+                    "street_address",
+                ));
+            }
+            for m in self.core.find_iter(text) {
+                self.push(text, m.start(), m.end(), 0.9, out);
+            }
+            for m in self.po_box.find_iter(text) {
+                self.push(text, m.start(), m.end(), 0.85, out);
+            }
+            self.find_generic(&self.generic, text, out);
+            if !text.chars().any(char::is_uppercase) {
+                self.find_generic(&self.generic_lower, text, out);
+            }
+            if self.any_euro_suffix.is_match(text) {
+                for m in self.euro_suffix.find_iter(text) {
+                    let s = m.as_str();
+                    let start = m.start() + (s.len() - s.trim_start().len());
+                    self.push(text, start, m.end(), 0.75, out);
+                }
+            }
+            if euro_prefix {
+                for m in self.euro_numfirst.find_iter(text) {
+                    self.push(text, m.start(), m.end(), 0.75, out);
+                }
+            }
         }
-        for m in self.core.find_iter(text) {
-            self.push(text, m.start(), m.end(), 0.9, out);
-        }
-        for m in self.po_box.find_iter(text) {
-            self.push(text, m.start(), m.end(), 0.85, out);
-        }
-        self.find_generic(&self.generic, text, out);
-        if !text.chars().any(char::is_uppercase) {
-            self.find_generic(&self.generic_lower, text, out);
-        }
-        for m in self.euro_suffix.find_iter(text) {
-            let s = m.as_str();
-            let start = m.start() + (s.len() - s.trim_start().len());
-            self.push(text, start, m.end(), 0.75, out);
-        }
-        for m in self.euro_numfirst.find_iter(text) {
-            self.push(text, m.start(), m.end(), 0.75, out);
-        }
-        for m in self.euro_prefix.find_iter(text) {
-            let s = m.as_str();
-            let start = m.start() + (s.len() - s.trim_start().len());
-            let end = start + text[start..m.end()].trim_end().len();
-            self.push(text, start, end, 0.7, out);
+        if euro_prefix {
+            for m in self.euro_prefix.find_iter(text) {
+                let s = m.as_str();
+                let start = m.start() + (s.len() - s.trim_start().len());
+                let end = start + text[start..m.end()].trim_end().len();
+                self.push(text, start, end, 0.7, out);
+            }
         }
     }
 }
