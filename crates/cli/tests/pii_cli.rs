@@ -49,7 +49,11 @@ fn detect_writes_code_point_spans_per_line() {
             )
         })
         .collect();
-    assert_eq!(labels, [("AGE", 11, 13), ("DATE_TIME", 17, 27)]);
+    // "Zoë" is three code points and four bytes: the offsets after it show which.
+    assert_eq!(
+        labels,
+        [("PERSON", 0, 3), ("AGE", 11, 13), ("DATE_TIME", 17, 27)]
+    );
     assert_eq!(lines[1]["id"], 7);
     assert_eq!(lines[1]["spans"], serde_json::json!([]));
 }
