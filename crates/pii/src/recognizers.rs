@@ -24,3 +24,19 @@ pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
     let builder = secrets::register(builder);
     temporal::register(builder)
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::Recognizer;
+
+    /// The texts a recognizer finds in `text` at the analyzer's default
+    /// floor or above.
+    pub(crate) fn spans(r: &dyn Recognizer, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        r.find(text, &mut out);
+        out.iter()
+            .filter(|d| d.score >= crate::analyzer::DEFAULT_MIN_SCORE)
+            .map(|d| text[d.start..d.end].to_string())
+            .collect()
+    }
+}

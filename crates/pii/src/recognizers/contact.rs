@@ -409,15 +409,7 @@ impl Recognizer for PhoneRecognizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn spans(r: &dyn Recognizer, text: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        r.find(text, &mut out);
-        out.iter()
-            .filter(|d| d.score >= 0.4)
-            .map(|d| text[d.start..d.end].to_string())
-            .collect()
-    }
+    use crate::recognizers::test_support::spans;
 
     #[test]
     fn emails() {
