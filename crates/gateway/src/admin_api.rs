@@ -478,6 +478,32 @@ fn permissions_of_roles(
     Ok(out)
 }
 
+/// [`may_confer`] for everything `roles` carry.
+fn may_confer_roles(
+    policy: &Policy,
+    actor: &Principal,
+    roles: &[String],
+    now: i64,
+) -> Result<(), GatewayError> {
+    may_confer(policy, actor, &permissions_of_roles(policy, roles)?, now)
+}
+
+/// The body of a signed-in session: the user, the session's times and the
+/// CSRF token the page must echo.
+fn session_json(
+    user: &users::UserInfo,
+    session: &users::SessionInfo,
+    csrf: &SecretString,
+) -> serde_json::Value {
+    json!({ "user": user, "session": session, "csrf_token": csrf.expose() })
+}
+
+/// Recovery codes, shown this once.
+fn recovery_codes_json(codes: &amanah_crypto::totp::RecoveryCodes) -> serde_json::Value {
+    let codes: Vec<&str> = codes.codes().iter().map(SecretString::expose).collect();
+    json!({ "recovery_codes": codes })
+}
+
 /// Refuses to let `actor` confer `wanted` unless it holds every one of them.
 fn may_confer(
     policy: &Policy,
@@ -791,11 +817,7 @@ impl AdminApi {
     fn login_response(&self, session: &Session, status: StatusCode) -> Response<Body> {
         let mut resp = reply(
             status,
-            &json!({
-                "user": session.user,
-                "session": session.info,
-                "csrf_token": session.csrf.expose(),
-            }),
+            &session_json(&session.user, &session.info, &session.csrf),
         );
         set_cookie(
             &mut resp,
@@ -887,10 +909,7 @@ impl AdminApi {
                     .users
                     .confirm_totp(&body.username, &secret(body.password), &body.code, now)
                     .await?;
-                Ok(reply(
-                    StatusCode::OK,
-                    &json!({ "recovery_codes": codes.codes().iter().map(SecretString::expose).collect::<Vec<_>>() }),
-                ))
+                Ok(reply(StatusCode::OK, &recovery_codes_json(&codes)))
             }
             _ => Err(GatewayError::NotFound),
         }
@@ -911,11 +930,7 @@ impl AdminApi {
                 let csrf = self.users.csrf_token_for(token);
                 Ok(reply(
                     StatusCode::OK,
-                    &json!({
-                        "user": current.user,
-                        "session": current.session,
-                        "csrf_token": csrf.expose(),
-                    }),
+                    &session_json(&current.user, &current.session, &csrf),
                 ))
             }
             (Method::DELETE, "/session") => {
@@ -948,10 +963,7 @@ impl AdminApi {
                         now,
                     )
                     .await?;
-                Ok(reply(
-                    StatusCode::OK,
-                    &json!({ "recovery_codes": codes.codes().iter().map(SecretString::expose).collect::<Vec<_>>() }),
-                ))
+                Ok(reply(StatusCode::OK, &recovery_codes_json(&codes)))
             }
             _ => Err(GatewayError::NotFound),
         }
@@ -972,23 +984,12 @@ impl AdminApi {
         match (endpoint.method.clone(), endpoint.path) {
             (Method::GET, "/keys") => Ok(reply(StatusCode::OK, &self.keys.list(now).await?)),
             (Method::GET, "/keys/{id}") => {
-                let key = self
-                    .keys
-                    .list(now)
-                    .await?
-                    .into_iter()
-                    .find(|k| k.id == param(0))
-                    .ok_or(KeyError::NotFound)?;
+                let key = self.keys.get(param(0), now).await?;
                 Ok(reply(StatusCode::OK, &key))
             }
             (Method::POST, "/keys") => {
                 let body: CreateKeyBody = read_json(req).await?;
-                may_confer(
-                    policy,
-                    actor,
-                    &permissions_of_roles(policy, &body.roles)?,
-                    now,
-                )?;
+                may_confer_roles(policy, actor, &body.roles, now)?;
                 if let Some(unknown) = body
                     .scopes
                     .iter()
@@ -1031,19 +1032,8 @@ impl AdminApi {
             }
             (Method::POST, "/keys/{id}/rotate") => {
                 let body: RotateBody = read_json(req).await?;
-                let old = self
-                    .keys
-                    .list(now)
-                    .await?
-                    .into_iter()
-                    .find(|k| k.id == param(0))
-                    .ok_or(KeyError::NotFound)?;
-                may_confer(
-                    policy,
-                    actor,
-                    &permissions_of_roles(policy, &old.roles)?,
-                    now,
-                )?;
+                let old = self.keys.get(param(0), now).await?;
+                may_confer_roles(policy, actor, &old.roles, now)?;
                 let grace = match body.grace_secs {
                     Some(s) => Duration::from_secs(s),
                     None => self.rotation_grace,
@@ -1067,12 +1057,7 @@ impl AdminApi {
             }
             (Method::POST, "/users") => {
                 let body: CreateUserBody = read_json(req).await?;
-                may_confer(
-                    policy,
-                    actor,
-                    &permissions_of_roles(policy, &body.roles)?,
-                    now,
-                )?;
+                may_confer_roles(policy, actor, &body.roles, now)?;
                 let (user, token) = self.users.create(&body.username, &body.roles, now).await?;
                 Ok(reply(
                     StatusCode::CREATED,
@@ -1082,12 +1067,7 @@ impl AdminApi {
             (Method::PUT, "/users/{username}/roles") => {
                 let body: RolesBody = read_json(req).await?;
                 self.may_manage_user(policy, actor, param(0), now).await?;
-                may_confer(
-                    policy,
-                    actor,
-                    &permissions_of_roles(policy, &body.roles)?,
-                    now,
-                )?;
+                may_confer_roles(policy, actor, &body.roles, now)?;
                 let user = self.users.set_roles(param(0), &body.roles, now).await?;
                 Ok(reply(StatusCode::OK, &user))
             }
@@ -1229,12 +1209,7 @@ impl AdminApi {
             }
             (Method::POST, "/grants") => {
                 let body: GrantBody = read_json(req).await?;
-                may_confer(
-                    policy,
-                    actor,
-                    &permissions_of_roles(policy, std::slice::from_ref(&body.role))?,
-                    now,
-                )?;
+                may_confer_roles(policy, actor, std::slice::from_ref(&body.role), now)?;
                 let grant = self
                     .access
                     .grant(

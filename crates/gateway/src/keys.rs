@@ -310,6 +310,12 @@ impl KeyService {
         }
     }
 
+    /// One key, everything but the secret.
+    pub async fn get(&self, id: &str, now: i64) -> Result<KeyInfo, KeyError> {
+        let record = self.store.api_key(id).await?.ok_or(KeyError::NotFound)?;
+        Ok(KeyInfo::from_record(record, now))
+    }
+
     pub async fn list(&self, now: i64) -> Result<Vec<KeyInfo>, KeyError> {
         Ok(self
             .store
