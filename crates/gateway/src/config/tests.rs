@@ -398,3 +398,19 @@ fn routes_cannot_take_the_admin_api_prefix() {
     );
     assert!(load_text(&text, &[]).is_ok());
 }
+
+/// The defaults the README promises for administrators.
+#[test]
+fn admin_user_defaults_are_the_documented_ones() {
+    let u = load_text("", &[]).unwrap().users;
+    assert_eq!(u.mfa_required_roles, ["admin"]);
+    assert_eq!(u.setup_token_ttl, Duration::from_secs(24 * 3600));
+    assert_eq!(u.session_idle_timeout, Duration::from_secs(3600));
+    assert_eq!(u.session_absolute_timeout, Duration::from_secs(12 * 3600));
+    assert_eq!(u.lockout.threshold, 5);
+    assert_eq!(u.lockout.base, Duration::from_secs(300));
+    assert_eq!(u.lockout.max, Duration::from_secs(86_400));
+    assert_eq!(u.password.min_chars, 12);
+    assert!(u.password.require_letter && u.password.require_digit && u.password.require_symbol);
+    assert!(u.password.reject_common);
+}
