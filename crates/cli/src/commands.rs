@@ -4,6 +4,8 @@ pub mod grants;
 pub mod keys;
 pub mod mock_upstream;
 pub mod pii;
+pub mod redact;
 pub mod roles;
+pub mod scan;
 pub mod serve;
 pub mod users;

@@ -43,6 +43,10 @@ enum Command {
     /// Detect personal data and secrets (`pii detect` for labelled JSON lines).
     #[command(subcommand)]
     Pii(commands::pii::Command),
+    /// Find personal data and secrets in files and folders (respects .gitignore; values masked).
+    Scan(commands::scan::Args),
+    /// Redact personal data and secrets from a file or standard input.
+    Redact(commands::redact::Args),
     /// Run the mock OpenAI-compatible model on its own (for benchmarks and trials).
     MockUpstream(commands::mock_upstream::Args),
 }
@@ -70,6 +74,8 @@ fn main() -> std::process::ExitCode {
             Command::Roles(cmd) => commands::roles::run(cmd).await,
             Command::Grants(cmd) => commands::grants::run(cmd).await,
             Command::Pii(cmd) => commands::pii::run(cmd),
+            Command::Scan(args) => commands::scan::run(args),
+            Command::Redact(args) => commands::redact::run(args),
             Command::MockUpstream(args) => commands::mock_upstream::run(args).await,
         }
     });

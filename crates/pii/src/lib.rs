@@ -15,7 +15,10 @@
 mod analyzer;
 mod entity;
 pub mod gazetteer;
+pub mod operators;
+pub mod pseudonym;
 pub mod recognizers;
+pub mod restore;
 pub mod validate;
 
 pub use analyzer::{Analyzer, AnalyzerBuilder};
