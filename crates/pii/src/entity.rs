@@ -56,6 +56,12 @@ impl EntityType {
         EntityType::Secret,
     ];
 
+    /// The type's position in [`EntityType::ALL`], for tables indexed by
+    /// type.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntityType::Person => "PERSON",
@@ -169,5 +175,8 @@ mod tests {
             assert_eq!(EntityType::from_label(e.as_str()), Some(e));
         }
         assert_eq!(EntityType::from_label("NOPE"), None);
+        for (i, e) in EntityType::ALL.into_iter().enumerate() {
+            assert_eq!(e.index(), i);
+        }
     }
 }
