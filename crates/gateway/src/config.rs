@@ -14,6 +14,7 @@
 
 mod identity;
 mod overrides;
+mod privacy;
 pub mod raw;
 mod secrets;
 mod validate;
@@ -28,6 +29,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use amanah_crypto::jwt::Algorithm;
+use amanah_pii::operators::Operator;
+use amanah_pii::EntityType;
 use amanah_policy::{Policy, Requirement, RoleDef};
 
 use crate::ratelimit::Quota;
@@ -84,6 +87,14 @@ pub mod defaults {
     pub const RATE_PER_PRINCIPAL: (u64, u64) = (600, 60);
     pub const RATE_PER_IP: (u64, u64) = (1_200, 60);
     pub const AUTH_FAILURES_PER_IP: (u64, u64) = (20, 300);
+    pub const PRIVACY_MIN_SCORE: f64 = 0.4;
+    pub const CONVERSATION_HEADER: &str = "x-amanah-conversation";
+    pub const CONVERSATION_TTL_SECS: u64 = 86_400;
+    pub const MAX_CONVERSATIONS: u64 = 10_000;
+    pub const MAX_VALUES_PER_CONVERSATION: u64 = 1_024;
+    pub const TOKEN_TTL_SECS: u64 = 86_400;
+    pub const MAX_TOKENS: u64 = 100_000;
+    pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 }
 
 /// Secrets shorter than this are refused.
@@ -162,6 +173,7 @@ pub struct Config {
     pub policy: Policy,
     pub upstream: UpstreamClient,
     pub providers: Vec<Provider>,
+    pub privacy: Privacy,
     pub routes: Vec<Route>,
 }
 
@@ -324,6 +336,68 @@ pub struct Route {
     pub max_body_bytes: u64,
     pub requirement: Requirement,
     pub rate_limit: Option<Quota>,
+    pub privacy: RoutePrivacy,
+}
+
+/// The deployment-wide settings of the privacy stage.
+#[derive(Debug, Clone)]
+pub struct Privacy {
+    /// Detections scoring below this are ignored.
+    pub min_score: f32,
+    /// The request header that names a conversation.
+    pub conversation_header: HeaderName,
+    pub conversation_ttl: Duration,
+    pub max_conversations: usize,
+    pub max_values_per_conversation: usize,
+    pub token_ttl: Duration,
+    pub max_tokens: usize,
+    /// The largest non-streamed answer read whole to restore or scan it.
+    pub max_response_bytes: u64,
+    /// Operators that replace the mode's default for a type.
+    pub operators: Vec<(EntityType, Operator)>,
+}
+
+/// What a route's privacy stage does with personal data in requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrivacyMode {
+    /// Nothing: the body passes as it is.
+    #[default]
+    Off,
+    /// Counts what it finds (`X-Amanah-Redactions`), changes nothing.
+    Detect,
+    /// Applies each type's operator (`<TYPE>` unless configured).
+    Redact,
+    /// Placeholders per value, restored in the answer.
+    Pseudonymize,
+    /// Refuses a request holding any (422, naming the types).
+    Block,
+}
+
+impl PrivacyMode {
+    pub const NAMES: [&'static str; 5] = ["off", "detect", "redact", "pseudonymize", "block"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "off" => PrivacyMode::Off,
+            "detect" => PrivacyMode::Detect,
+            "redact" => PrivacyMode::Redact,
+            "pseudonymize" => PrivacyMode::Pseudonymize,
+            "block" => PrivacyMode::Block,
+            _ => return None,
+        })
+    }
+}
+
+/// One route's privacy settings.
+#[derive(Debug, Clone, Default)]
+pub struct RoutePrivacy {
+    pub mode: PrivacyMode,
+    /// JSON pointers to scan; empty: every content string.
+    pub fields: Vec<String>,
+    /// The types looked for; `None`: every type.
+    pub entities: Option<Vec<EntityType>>,
+    /// Mask personal data the model produced on its own in the answer.
+    pub response_scan: bool,
 }
 
 /// Where the configuration comes from.

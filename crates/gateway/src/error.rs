@@ -91,6 +91,25 @@ pub enum GatewayError {
     /// An admin API request that cannot be carried out as asked.
     #[error("admin request refused: {0}")]
     Admin(#[from] crate::admin_api::AdminError),
+    /// A body the route cannot read (415).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(&'static str),
+    /// A body that does not parse; the message gives a position, never
+    /// the content.
+    #[error("invalid body: {0}")]
+    InvalidBody(String),
+    /// The route blocks personal data and the request holds these types
+    /// (never the values).
+    #[error("personal data refused: {}", type_list(.0))]
+    PersonalDataRefused(Vec<amanah_pii::EntityType>),
+}
+
+fn type_list(types: &[amanah_pii::EntityType]) -> String {
+    types
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl GatewayError {
@@ -111,6 +130,9 @@ impl GatewayError {
             }
             GatewayError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::Admin(e) => e.status(),
+            GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            GatewayError::InvalidBody(_) => StatusCode::BAD_REQUEST,
+            GatewayError::PersonalDataRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -131,6 +153,9 @@ impl GatewayError {
             GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => "unavailable",
             GatewayError::RateLimited(..) => "rate_limited",
             GatewayError::Admin(e) => e.code(),
+            GatewayError::UnsupportedMediaType(_) => "unsupported_media_type",
+            GatewayError::InvalidBody(_) => "bad_request",
+            GatewayError::PersonalDataRefused(_) => "personal_data_refused",
         }
     }
 
@@ -156,6 +181,11 @@ impl GatewayError {
             }
             GatewayError::RateLimited(..) => "too many requests; retry after the time given",
             GatewayError::Admin(_) => "the admin request was refused",
+            GatewayError::UnsupportedMediaType(m) => m,
+            GatewayError::InvalidBody(_) => "the request body is not valid",
+            GatewayError::PersonalDataRefused(_) => {
+                "the request holds personal data or secrets this route does not accept"
+            }
         }
     }
 
@@ -165,6 +195,14 @@ impl GatewayError {
     pub fn client_message(&self) -> std::borrow::Cow<'static, str> {
         match self {
             GatewayError::Admin(e) => e.to_string().into(),
+            // A position in the body, never its content.
+            GatewayError::InvalidBody(m) => m.clone().into(),
+            // Type names only: the client knows what it sent.
+            GatewayError::PersonalDataRefused(types) => format!(
+                "the request holds personal data or secrets this route does not accept: {}",
+                type_list(types)
+            )
+            .into(),
             other => other.public_message().into(),
         }
     }

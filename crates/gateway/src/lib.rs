@@ -25,6 +25,7 @@ pub mod logging;
 pub mod metrics;
 pub mod mock_upstream;
 pub mod pipeline;
+pub mod privacy;
 pub mod protect;
 pub mod proxy;
 pub mod ratelimit;
@@ -279,6 +280,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         limiter,
         upstreams,
         admin_api,
+        privacy::PrivacyStage::new(config, prepared.server_secret.expose().as_bytes()),
         Arc::clone(&metrics),
     ));
     let admin = Arc::new(admin::AdminHandler { metrics, store });

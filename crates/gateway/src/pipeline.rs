@@ -20,6 +20,7 @@ use crate::identify::Identifier;
 use crate::keys::now_unix;
 use crate::logging::ACCESS_TARGET;
 use crate::metrics::{Metrics, UpstreamFailure};
+use crate::privacy::{self, PrivacyStage, Protection};
 use crate::protect::{self, CorsPolicy};
 use crate::proxy::{ForwardRequest, Upstreams};
 use crate::ratelimit::{LimitKey, Quota, RateDecision, RateLimiter};
@@ -44,6 +45,8 @@ struct Trace {
     rate: Option<RateDecision>,
     /// The admin API answered.
     admin: bool,
+    /// Values the privacy stage replaced (or found, in detect mode).
+    redactions: Option<usize>,
 }
 
 /// The request budgets a gateway enforces.
@@ -61,6 +64,7 @@ pub struct Gateway {
     budgets: Budgets,
     upstreams: Upstreams,
     admin: AdminApi,
+    privacy: PrivacyStage,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
     hsts: Option<HeaderValue>,
@@ -76,6 +80,7 @@ impl Gateway {
         limiter: Arc<dyn RateLimiter>,
         upstreams: Upstreams,
         admin: AdminApi,
+        privacy: PrivacyStage,
         metrics: Arc<Metrics>,
     ) -> Self {
         let mut methods: Vec<&str> = config
@@ -95,6 +100,7 @@ impl Gateway {
             },
             upstreams,
             admin,
+            privacy,
             cors: CorsPolicy::new(&config.cors),
             metrics,
             hsts: config
@@ -159,6 +165,7 @@ impl Gateway {
         trace.route = Some(matched.route);
         let route = self.router.route(matched.route);
         let remainder = matched.remainder.to_owned();
+        let route_index = matched.route;
 
         // 7. Rate limit: per principal, per source network, per route (429).
         //    After identification, so one caller cannot spend another's
@@ -198,11 +205,24 @@ impl Gateway {
             });
         }
         let idle = self.limits.body_idle_timeout;
+        let privacy = self.privacy.applies(route_index);
+        let principal_id = permit.principal().id.clone();
+        let mut client_body = None;
         let permit = permit.map(|req| {
             let (parts, body) = req.into_parts();
+            let guarded = GuardedBody::new(body, Some(route.max_body_bytes), Some(idle));
+            let tripped = guarded.tripped();
+            let body = http_body_util::BodyExt::boxed(guarded);
+            let body = if privacy {
+                client_body = Some(body);
+                crate::body::empty()
+            } else {
+                body
+            };
             ForwardRequest {
                 parts,
-                body: GuardedBody::new(body, Some(route.max_body_bytes), Some(idle)),
+                body,
+                tripped,
                 provider: route.provider,
                 remainder,
                 request_id: request_id.clone(),
@@ -210,9 +230,42 @@ impl Gateway {
             }
         });
 
-        // 10. Forward: pooled client, verified TLS, provider credential injected,
+        // 10. Privacy: personal data and secrets in the body are counted,
+        //    replaced or refused (422) as the route says. After
+        //    authorization, so only permitted bodies are read; the whole
+        //    body is read here, within the limit of step 9.
+        let mut protection = Protection::default();
+        let permit = match client_body {
+            None => permit,
+            Some(body) => {
+                let (body, p) = self
+                    .privacy
+                    .protect_request(
+                        route_index,
+                        &principal_id,
+                        &permit.get().parts.headers,
+                        body,
+                        &permit.get().tripped,
+                        route.max_body_bytes,
+                    )
+                    .await?;
+                protection = p;
+                trace.redactions = Some(protection.count);
+                permit.map(|mut f| {
+                    f.body = body;
+                    protection.edit_request_headers(&mut f.parts.headers);
+                    f
+                })
+            }
+        };
+
+        // 11. Forward: pooled client, verified TLS, provider credential injected,
         //    bodies streamed both ways.
-        self.upstreams.forward(permit).await
+        let response = self.upstreams.forward(permit).await?;
+
+        // 12. Protect the answer: placeholders restored (streams event by
+        //    event), personal data the model produced masked when asked.
+        self.privacy.protect_response(&protection, response).await
     }
 
     fn log_failure(&self, err: &GatewayError, request_id: &HeaderValue, trace: &Trace) {
@@ -256,8 +309,11 @@ impl Handler for Gateway {
             }
         };
 
-        // 11. Harden the response, proxied or generated alike.
+        // 13. Harden the response, proxied or generated alike.
         let h = response.headers_mut();
+        if let Some(n) = trace.redactions {
+            h.insert(privacy::REDACTIONS_HEADER, HeaderValue::from(n));
+        }
         if let Some(rate) = trace.rate {
             rate.write_headers(h);
         }
@@ -270,7 +326,7 @@ impl Handler for Gateway {
         }
         h.insert(request_id::HEADER, request_id.clone());
 
-        // 12. Record: metrics and the access log, on success and failure alike.
+        // 14. Record: metrics and the access log, on success and failure alike.
         let latency = started.elapsed();
         let status = response.status().as_u16();
         self.metrics.record(trace.route, status, latency);

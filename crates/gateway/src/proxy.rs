@@ -16,7 +16,6 @@ use amanah_policy::Permitted;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{request, Request, Response, Uri};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -67,7 +66,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 #[derive(Debug)]
 pub struct ForwardRequest {
     pub parts: request::Parts,
-    pub body: GuardedBody<Incoming>,
+    /// The client's body as it streams in (a [`GuardedBody`]), or the body
+    /// the privacy stage rewrote.
+    pub body: Body,
+    /// Why the client's body stopped early, if it did.
+    pub tripped: Arc<Tripped>,
     pub provider: usize,
     /// Path below the route's prefix (`""` or `/...`).
     pub remainder: String,
@@ -206,9 +209,9 @@ impl Upstreams {
         }
         headers.insert(request_id::HEADER, fwd.request_id);
 
-        let tripped: Arc<Tripped> = fwd.body.tripped();
+        let tripped = fwd.tripped;
         let fwd_limit = fwd.max_body_bytes;
-        let mut req = Request::new(fwd.body.boxed());
+        let mut req = Request::new(fwd.body);
         *req.method_mut() = fwd.parts.method;
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;

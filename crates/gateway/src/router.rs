@@ -136,6 +136,7 @@ mod tests {
             max_body_bytes: 10,
             requirement: Requirement::new(name, RequiredPermission::parse("llm:invoke").unwrap()),
             rate_limit: None,
+            privacy: Default::default(),
         }
     }
 

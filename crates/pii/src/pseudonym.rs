@@ -91,6 +91,11 @@ impl PseudonymMap {
         self.reverse.is_empty()
     }
 
+    /// Every (placeholder, value) pair.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.reverse.iter().map(|(p, v)| (p.as_str(), v.as_str()))
+    }
+
     /// Approximate bytes of text held.
     pub fn bytes(&self) -> usize {
         self.bytes

@@ -216,6 +216,29 @@ impl StreamRestorer {
     }
 }
 
+/// The byte ranges of every whole placeholder-shaped span of `text`, in
+/// any spelling, whether or not a map knows it: text a response scan must
+/// not touch.
+pub fn placeholder_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while let Some(off) = bytes[i..]
+        .iter()
+        .position(|&b| matches!(b, b'<' | b'\\' | b'%'))
+    {
+        let at = i + off;
+        match placeholder_at(bytes, at) {
+            Found::Whole { end, .. } => {
+                spans.push((at, end));
+                i = end;
+            }
+            Found::Partial | Found::Not => i = at + 1,
+        }
+    }
+    spans
+}
+
 /// Restores every placeholder of a whole `text`; returns the text and how
 /// many were restored.
 pub fn restore(text: &str, map: &dyn Placeholders, escape: Escape) -> (String, usize) {
@@ -334,6 +357,16 @@ mod tests {
         r.finish(&m, &mut out);
         assert_eq!(out, whole);
         assert_eq!(r.restored(), 3);
+    }
+
+    #[test]
+    fn placeholder_spans_cover_every_spelling() {
+        let text = "a <PERSON_1> b %3CX_2%3E c \\u003cY\\u003e <lower>";
+        let spans: Vec<&str> = placeholder_spans(text)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(spans, ["<PERSON_1>", "%3CX_2%3E", "\\u003cY\\u003e"]);
     }
 
     #[test]

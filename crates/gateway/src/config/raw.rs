@@ -26,7 +26,23 @@ pub struct RawConfig {
     pub data_classes: BTreeMap<String, Vec<String>>,
     pub upstream: RawUpstream,
     pub providers: BTreeMap<String, RawProvider>,
+    pub privacy: RawPrivacy,
     pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawPrivacy {
+    pub min_score: Option<f64>,
+    pub conversation_header: Option<String>,
+    pub conversation_ttl_secs: Option<u64>,
+    pub max_conversations: Option<u64>,
+    pub max_values_per_conversation: Option<u64>,
+    pub token_ttl_secs: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub max_response_bytes: Option<u64>,
+    /// Entity type label -> operator (`mask:4` keeps the last four).
+    pub operators: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -192,4 +208,8 @@ pub struct RawRoute {
     pub permission: Option<String>,
     pub data_class: Option<String>,
     pub rate_limit: Option<RawQuota>,
+    pub privacy: Option<String>,
+    pub privacy_fields: Option<Vec<String>>,
+    pub privacy_entities: Option<Vec<String>>,
+    pub privacy_response_scan: Option<bool>,
 }

@@ -94,6 +94,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
             providers.push(p);
         }
     }
+    let privacy = super::privacy::validate_privacy(raw.privacy, problems);
     let mut routes = Vec::new();
     let mut names = BTreeSet::new();
     for (i, r) in raw.routes.into_iter().enumerate() {
@@ -125,6 +126,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         policy,
         upstream,
         providers,
+        privacy,
         routes,
     }
 }
@@ -684,6 +686,14 @@ fn validate_route(
         }
     }
     let rate_limit = identity::quota(&key("rate_limit"), raw.rate_limit, None, problems);
+    let privacy = super::privacy::validate_route_privacy(
+        &key(""),
+        raw.privacy,
+        raw.privacy_fields,
+        raw.privacy_entities,
+        raw.privacy_response_scan,
+        problems,
+    );
     if problems.len() > before {
         return None;
     }
@@ -699,6 +709,7 @@ fn validate_route(
         max_body_bytes,
         requirement,
         rate_limit,
+        privacy,
     })
 }
 
