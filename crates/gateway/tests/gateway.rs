@@ -12,6 +12,7 @@ mod gateway {
     mod failclosed;
     mod jwt;
     mod limits;
+    mod privacy;
     mod proxy;
     mod tls;
 }

@@ -53,6 +53,9 @@ pub struct Seen {
 /// - `…/stream-gated`: SSE; sends one chunk, then waits for `release`;
 /// - `…/slow`: answers after 2 s;
 /// - `…/stall`: sends headers and one chunk, then nothing;
+/// - `…/echo`: a chat completion whose answer repeats the request's
+///   messages (`user: …`), as JSON, or with `"stream": true` as SSE with
+///   one character of content per event and one byte per write;
 /// - anything else: answers 200 with `{"ok":true}` and a hop-by-hop header.
 ///
 /// Every request is recorded with its headers and body.
@@ -76,6 +79,9 @@ impl Handler for TestUpstream {
             headers: parts.headers,
             body,
         });
+        if path.ends_with("/echo") {
+            return echo_answer(&self.seen.lock().unwrap().last().unwrap().body);
+        }
         if path.ends_with("/slow") {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
@@ -111,6 +117,52 @@ impl Handler for TestUpstream {
             .insert("x-upstream-hop", "1".parse().unwrap());
         r
     }
+}
+
+fn echo_answer(body: &Bytes) -> Response<Body> {
+    let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let answer = amanah_gateway::mock_upstream::echo(&request);
+    if request["stream"] != serde_json::Value::Bool(true) {
+        let v = serde_json::json!({
+            "id": "chatcmpl-1", "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                         "finish_reason": "stop"}]
+        });
+        let mut r = Response::new(full(v.to_string()));
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        return r;
+    }
+    let mut stream = String::new();
+    let event = |delta: serde_json::Value, finish: serde_json::Value| {
+        let v = serde_json::json!({"id": "chatcmpl-1", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+        format!("data: {v}\n\n")
+    };
+    stream.push_str(&event(
+        serde_json::json!({"role": "assistant"}),
+        serde_json::Value::Null,
+    ));
+    for c in answer.chars() {
+        stream.push_str(&event(
+            serde_json::json!({"content": c.to_string()}),
+            serde_json::Value::Null,
+        ));
+    }
+    stream.push_str(&event(serde_json::json!({}), serde_json::json!("stop")));
+    stream.push_str("data: [DONE]\n\n");
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    tokio::spawn(async move {
+        for b in stream.into_bytes() {
+            if tx.send(Bytes::from(vec![b])).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut r = Response::new(ChannelBody(rx).boxed());
+    r.headers_mut()
+        .insert("content-type", "text/event-stream".parse().unwrap());
+    r
 }
 
 /// Knobs for one harness; each string is TOML lines added to its table.
