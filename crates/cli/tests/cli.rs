@@ -442,6 +442,28 @@ fn demo_works_as_the_readme_says() {
         "user: Hello from Amanah"
     );
 
+    // Personal data: the model sees placeholders, the client the values.
+    let personal = curl(&[
+        "-i",
+        &format!("{base}/v1/chat/completions"),
+        "-H",
+        &auth,
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"model":"demo","messages":[{"role":"user","content":"I am Maria Gonzalez, write to maria.gonzalez@example.org"}]}"#,
+    ]);
+    assert!(
+        personal.contains("user: I am Maria Gonzalez, write to maria.gonzalez@example.org"),
+        "{personal}"
+    );
+    assert!(
+        personal
+            .to_ascii_lowercase()
+            .contains("x-amanah-redactions: 2"),
+        "{personal}"
+    );
+
     let streamed = curl(&[
         "-N",
         &format!("{base}/v1/chat/completions"),
@@ -460,7 +482,7 @@ fn demo_works_as_the_readme_says() {
 
     let metrics = curl(&[&format!("http://127.0.0.1:{}/metrics", demo.admin_port)]);
     assert!(
-        metrics.contains("amanah_requests_total{route=\"chat\",status=\"200\"} 2"),
+        metrics.contains("amanah_requests_total{route=\"chat\",status=\"200\"} 3"),
         "{metrics}"
     );
 
@@ -479,6 +501,13 @@ fn demo_works_as_the_readme_says() {
         "access log present: {stderr}"
     );
     assert!(!stderr.contains(&key[13..]), "the demo key reached the log");
+    let received = stderr
+        .lines()
+        .find(|l| l.contains("the model received") && l.contains("write to"))
+        .unwrap_or_else(|| panic!("no model log line: {stderr}"));
+    assert!(received.contains("<EMAIL_ADDRESS_1>"), "{received}");
+    assert!(received.contains("<PERSON_1>"), "{received}");
+    assert!(!stderr.contains("maria.gonzalez@example.org"), "{stderr}");
     assert_eq!(
         demo.stdout.matches(&key).count(),
         2,

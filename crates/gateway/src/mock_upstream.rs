@@ -105,6 +105,9 @@ impl MockUpstream {
             return openai_error(StatusCode::BAD_REQUEST, "`messages` must be an array");
         }
         let answer = echo(&request);
+        // What a model provider would see: placeholders, when the route
+        // pseudonymizes.
+        tracing::info!(target: "amanah::mock_upstream", received = %answer, "the model received");
         let model = request
             .get("model")
             .and_then(Value::as_str)

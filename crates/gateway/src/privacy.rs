@@ -268,26 +268,31 @@ impl PrivacyStage {
         if bytes.is_empty() {
             return Ok((full(bytes), Protection::default()));
         }
-        let mut document = match kind {
-            Some(BodyKind::Json) => {
-                Document::Json(serde_json::from_slice(&bytes).map_err(|e| {
-                    GatewayError::InvalidBody(format!(
-                        "the body is not valid JSON (line {}, column {})",
-                        e.line(),
-                        e.column()
+        let mut document =
+            match kind {
+                Some(BodyKind::Json) => {
+                    Document::Json(serde_json::from_slice(&bytes).map_err(|e| {
+                        GatewayError::InvalidBody(format!(
+                            "the body is not valid JSON (line {}, column {})",
+                            e.line(),
+                            e.column()
+                        ))
+                    })?)
+                }
+                // `curl -d` labels JSON as a form: what parses as JSON is
+                // scanned as JSON, the rest as text.
+                Some(BodyKind::Text) => match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(v) if v.is_object() || v.is_array() => Document::Json(v),
+                    _ => Document::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                        GatewayError::BadRequest("the request body is not UTF-8 text")
+                    })?),
+                },
+                None => {
+                    return Err(GatewayError::UnsupportedMediaType(
+                        "this route scans request bodies; send JSON or text",
                     ))
-                })?)
-            }
-            Some(BodyKind::Text) => Document::Text(
-                String::from_utf8(bytes.to_vec())
-                    .map_err(|_| GatewayError::BadRequest("the request body is not UTF-8 text"))?,
-            ),
-            None => {
-                return Err(GatewayError::UnsupportedMediaType(
-                    "this route scans request bodies; send application/json or text/plain",
-                ))
-            }
-        };
+                }
+            };
 
         let mut detections: Vec<Vec<Detection>> = Vec::new();
         for_each_string(&mut document, &plan.fields, &mut |s| {
@@ -503,14 +508,14 @@ fn is_json(content_type: &str) -> bool {
 }
 
 fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if is_json(&ct) {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Some(BodyKind::Text);
+    };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if is_json(essence) {
         Some(BodyKind::Json)
-    } else if ct.split(';').next().unwrap_or("").trim() == "text/plain" {
+    } else if essence.starts_with("text/") || essence == "application/x-www-form-urlencoded" {
         Some(BodyKind::Text)
     } else {
         None

@@ -77,6 +77,7 @@ name = "chat"
 path_prefix = "/v1"
 methods = ["GET", "POST"]
 provider = "model"
+privacy = "pseudonymize"
 "#,
         port = args.port,
         admin_port = args.admin_port,
@@ -111,6 +112,7 @@ provider = "model"
 Amanah demo is running.
 
   gateway  {gw}    route "chat": /v1/* -> {base_url}  ({model})
+           personal data and secrets pseudonymized before the model, restored after
   admin    http://{admin}    /healthz /readyz /metrics
   data     {data}
 
@@ -127,6 +129,12 @@ Try it:
   curl -s {gw}/v1/chat/completions -H "Authorization: Bearer $AMANAH_KEY" \
     -H 'content-type: application/json' \
     -d '{{"model":"demo","messages":[{{"role":"user","content":"Hello from Amanah"}}]}}'
+
+  # personal data: the model gets placeholders (<PERSON_1>, <EMAIL_ADDRESS_1>;
+  # the log line "the model received" shows them), you get the real values back
+  curl -si {gw}/v1/chat/completions -H "Authorization: Bearer $AMANAH_KEY" \
+    -H 'content-type: application/json' \
+    -d '{{"model":"demo","messages":[{{"role":"user","content":"I am Maria Gonzalez, write to maria.gonzalez@example.org"}}]}}'
 
   # the same, streamed as server-sent events
   curl -sN {gw}/v1/chat/completions -H "Authorization: Bearer $AMANAH_KEY" \
