@@ -308,13 +308,55 @@ fn normalize_inline(text: &str) -> Option<([u8; INLINE], usize)> {
 pub fn longest_match_at(list: List, text: &str, start: usize) -> Option<Match> {
     let index = list.index();
     let mut best = None;
-    scan_phrases(text, start, list.max_words(), |end, key, whole| {
+    scan_phrases(text, start, list.max_words(), |end, key, whole, _| {
         if let Some(hit) = index.get(key, &text[start..end]) {
             best = Some(Match { end, hit });
         }
         // No entry continues these words: no longer phrase can match.
         !(whole && !key.is_empty() && index.probe(key).is_none())
     })?;
+    best
+}
+
+/// [`longest_match_at`] of each of `lists` (the answers are the same), in
+/// one pass over the text: the phrases are read and normalized once for
+/// all the lists.
+pub(crate) fn longest_matches_at<const N: usize>(
+    lists: [List; N],
+    text: &str,
+    start: usize,
+) -> [Option<Match>; N] {
+    let indexes = lists.map(List::index);
+    let max_words = lists.map(List::max_words);
+    let mut best = [None; N];
+    // Whether `longest_match_at` of the list would still be scanning.
+    let mut alive = [true; N];
+    let most = max_words.iter().copied().max().unwrap_or(0);
+    scan_phrases(text, start, most, |end, key, whole, words| {
+        for k in 0..N {
+            if !alive[k] {
+                continue;
+            }
+            if words > max_words[k] {
+                alive[k] = false;
+                continue;
+            }
+            // One probe answers both the lookup and whether to go on.
+            let index = indexes[k];
+            let slot = if key.is_empty() {
+                None
+            } else {
+                index.probe(key)
+            };
+            if let Some(hit) = slot.and_then(|slot| index.hit(slot, &text[start..end])) {
+                best[k] = Some(Match { end, hit });
+            }
+            if whole && !key.is_empty() && slot.is_none() {
+                alive[k] = false;
+            }
+        }
+        alive.iter().any(|&a| a)
+    });
     best
 }
 
@@ -330,7 +372,7 @@ pub fn longest_place_at(text: &str, start: usize) -> Option<PlaceMatch> {
     ];
     let max = KINDS.iter().map(|k| k.list().max_words()).max()?;
     let mut best = None;
-    scan_phrases(text, start, max, |end, key, whole| {
+    scan_phrases(text, start, max, |end, key, whole, _| {
         let mut more = false;
         let mut found = false;
         for kind in KINDS {
@@ -431,14 +473,15 @@ fn scan_phrases(
     text: &str,
     start: usize,
     max_words: usize,
-    mut visit: impl FnMut(usize, &str, bool) -> bool,
+    mut visit: impl FnMut(usize, &str, bool, usize) -> bool,
 ) -> Option<()> {
     if !text.is_char_boundary(start) {
         return None;
     }
     let is_token = |c: char| c.is_alphanumeric() || matches!(c, '\'' | '’' | '.' | '-' | '&');
     let mut norm = Normalizer::new();
-    let mut key = String::new();
+    // Room for a typical phrase: no regrowth on the way.
+    let mut key = String::with_capacity(64);
     // Text up to `fed` has gone through `norm` into `key`.
     let mut fed = start;
     let mut feed_to = |end: usize, key: &mut String| -> usize {
@@ -471,12 +514,12 @@ fn scan_phrases(
         if !trimmed.is_empty() && trimmed.len() < token.len() {
             let end = tok_start + trimmed.len();
             let len = feed_to(end, &mut key);
-            if !visit(end, &key[..len], false) {
+            if !visit(end, &key[..len], false, words) {
                 return Some(());
             }
         }
         let len = feed_to(pos, &mut key);
-        if !visit(pos, &key[..len], true) {
+        if !visit(pos, &key[..len], true, words) {
             return Some(());
         }
         // One run of spaces or tabs separates words; anything else ends
@@ -798,7 +841,14 @@ impl Index {
         if key.is_empty() {
             return None;
         }
-        let same = self.exact(key);
+        self.probe(key).and_then(|slot| self.hit(slot, text))
+    }
+
+    /// The hit for the entries of `slot` (none for a prefix-only slot),
+    /// with casing judged on `text`.
+    fn hit(&self, slot: &Slot, text: &str) -> Option<Hit> {
+        let first = slot.first as usize;
+        let same = &self.entries[first..first + usize::from(slot.count)];
         let mut best: Option<Hit> = None;
         for e in same {
             let entry = self.text(e);
@@ -1028,7 +1078,7 @@ mod tests {
     fn phrase_scans_match_brute_force() {
         fn brute(list: List, text: &str, start: usize, max: usize) -> Option<(usize, Hit)> {
             let mut ends = Vec::new();
-            scan_phrases(text, start, max, |end, _, _| {
+            scan_phrases(text, start, max, |end, _, _, _| {
                 ends.push(end);
                 true
             })?;

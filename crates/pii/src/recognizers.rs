@@ -1,5 +1,7 @@
 //! The recognizers this crate ships, one module per family.
 
+use regex::{Captures, Match, Regex, RegexBuilder};
+
 use crate::AnalyzerBuilder;
 
 pub mod contact;
@@ -25,6 +27,108 @@ pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
     temporal::register(builder)
 }
 
+/// A regex with Unicode word boundaries (`\b`), searched fast.
+///
+/// The `regex` crate's lazy DFA cannot decide a Unicode `\b` next to a
+/// non-ASCII character, so on any text with one it falls back to engines
+/// many times slower. `gate` is the same pattern with every `\b` dropped:
+/// a weaker pattern, so it matches wherever `full` does (with the same
+/// span), and it stays on the DFA. Its leftmost match is where `full`'s
+/// next match can start at the earliest; no gate match, no full match.
+/// The results are exactly those of `full` alone; only the slow engine's
+/// search is skipped (no match) or shortened (starts at the gate's match).
+/// `full` must not match the empty string.
+#[derive(Debug)]
+pub(crate) struct BoundaryRegex {
+    full: Regex,
+    gate: Regex,
+}
+
+impl BoundaryRegex {
+    pub(crate) fn new(pattern: &str) -> Result<Self, regex::Error> {
+        // The street patterns are large Unicode automata: with the default
+        // 2 MB transition cache the lazy DFA keeps clearing and rebuilding
+        // states (the reverse search for a match's start especially).
+        let build = |p: &str| RegexBuilder::new(p).dfa_size_limit(DFA_CACHE_BYTES).build();
+        Ok(Self {
+            full: build(pattern)?,
+            gate: build(&without_word_boundaries(pattern))?,
+        })
+    }
+
+    /// Where `full`'s first match at or after `pos` can start, if anywhere.
+    fn next_start(&self, text: &str, pos: usize) -> Option<usize> {
+        self.gate.find_at(text, pos).map(|g| g.start())
+    }
+
+    /// `Regex::find_at` of the full pattern.
+    pub(crate) fn find_at<'t>(&self, text: &'t str, pos: usize) -> Option<Match<'t>> {
+        let start = self.next_start(text, pos)?;
+        self.full.find_at(text, start)
+    }
+
+    /// `Regex::find_iter` of the full pattern.
+    pub(crate) fn find_iter<'r, 't>(&'r self, text: &'t str) -> impl Iterator<Item = Match<'t>> + 'r
+    where
+        't: 'r,
+    {
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            let m = self.find_at(text, pos)?;
+            debug_assert!(!m.is_empty(), "BoundaryRegex patterns never match empty");
+            pos = m.end();
+            Some(m)
+        })
+    }
+
+    /// `Regex::captures_iter` of the full pattern.
+    pub(crate) fn captures_iter<'r, 't>(
+        &'r self,
+        text: &'t str,
+    ) -> impl Iterator<Item = Captures<'t>> + 'r
+    where
+        't: 'r,
+    {
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            let start = self.next_start(text, pos)?;
+            let c = self.full.captures_at(text, start)?;
+            let whole = c.get(0)?;
+            debug_assert!(
+                !whole.is_empty(),
+                "BoundaryRegex patterns never match empty"
+            );
+            pos = whole.end();
+            Some(c)
+        })
+    }
+}
+
+/// Transition cache per lazy DFA (the `regex` default is 2 MB); it fills
+/// only as far as texts need.
+const DFA_CACHE_BYTES: usize = 32 << 20;
+
+/// `pattern` with every `\b` assertion removed (escaped backslashes kept).
+fn without_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => {}
+            Some(escaped) => {
+                out.push(c);
+                out.push(escaped);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::Recognizer;
@@ -38,5 +142,37 @@ pub(crate) mod test_support {
             .filter(|d| d.score >= crate::analyzer::DEFAULT_MIN_SCORE)
             .map(|d| text[d.start..d.end].to_string())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_drops_only_word_boundaries() {
+        assert_eq!(
+            without_word_boundaries(r"\b\d+(?-u:\b)\\b[\b]?"),
+            r"\d+(?-u:)\\b[]?"
+        );
+    }
+
+    #[test]
+    fn boundary_regex_finds_what_the_plain_regex_finds() {
+        let pattern = r"(?i)\b(\d{1,3})\s*years?\b";
+        let plain = Regex::new(pattern).unwrap();
+        let fast = BoundaryRegex::new(pattern).unwrap();
+        for text in [
+            "42 years, 7 year old, é5 years, 5 yearsé, 9 years",
+            "Zoë is 30 years old; ٣ years; x12 years",
+            "no numbers here",
+        ] {
+            let want: Vec<_> = plain.find_iter(text).map(|m| m.range()).collect();
+            let got: Vec<_> = fast.find_iter(text).map(|m| m.range()).collect();
+            assert_eq!(got, want, "{text}");
+            let want: Vec<_> = plain.captures_iter(text).map(|c| c[1].to_owned()).collect();
+            let got: Vec<_> = fast.captures_iter(text).map(|c| c[1].to_owned()).collect();
+            assert_eq!(got, want, "{text}");
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! boundaries, which splits versions, IPs and emails) and whole-word
 //! context look-ups.
 
+use std::borrow::Cow;
+
 use regex::Regex;
 
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
@@ -46,7 +48,13 @@ pub(crate) fn is_bounded(text: &str, start: usize, end: usize) -> bool {
 
 /// The last `n` words (lowercased, split on non-alphanumerics) before
 /// byte `start`, nearest first, looking back at most ~80 bytes.
-pub(crate) fn words_before(text: &str, start: usize, n: usize) -> Vec<String> {
+pub(crate) fn words_before(text: &str, start: usize, n: usize) -> Vec<LowerWord<'_>> {
+    lower_words_back(text, start).take(n).collect()
+}
+
+/// The words of [`words_before`], nearest first, read lazily: a caller
+/// that decides on the first word reads no further.
+pub(crate) fn lower_words_back(text: &str, start: usize) -> impl Iterator<Item = LowerWord<'_>> {
     let mut from = start.saturating_sub(80);
     while !text.is_char_boundary(from) {
         from -= 1;
@@ -55,19 +63,41 @@ pub(crate) fn words_before(text: &str, start: usize, n: usize) -> Vec<String> {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .rev()
-        .take(n)
-        .map(str::to_lowercase)
-        .collect()
+        .map(LowerWord::new)
 }
 
 /// The first `n` words after byte `end` on the same line.
-pub(crate) fn words_after(text: &str, end: usize, n: usize) -> Vec<String> {
+pub(crate) fn words_after(text: &str, end: usize, n: usize) -> Vec<LowerWord<'_>> {
     let line = text[end..].split('\n').next().unwrap_or("");
     line.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(n)
-        .map(str::to_lowercase)
+        .map(LowerWord::new)
         .collect()
+}
+
+/// A word of the text in lower case (`str::to_lowercase`). Context checks
+/// look at many words, nearly all ASCII and already lower case: those are
+/// borrowed, not copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LowerWord<'t>(Cow<'t, str>);
+
+impl<'t> LowerWord<'t> {
+    pub(crate) fn new(word: &'t str) -> Self {
+        // For ASCII, `to_lowercase` is `to_ascii_lowercase`; other text
+        // takes the general path (its case mappings have special cases).
+        if !word.is_ascii() {
+            LowerWord(Cow::Owned(word.to_lowercase()))
+        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            LowerWord(Cow::Owned(word.to_ascii_lowercase()))
+        } else {
+            LowerWord(Cow::Borrowed(word))
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Whether any of `words` is among the last `n` words before `start`.

@@ -20,6 +20,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use crate::gazetteer::{self, Casing, List};
+use crate::recognizers::contact::LowerWord;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
@@ -618,7 +619,7 @@ fn freq_weight(freq: f32) -> f32 {
     }
 }
 
-fn lower_words_before(text: &str, start: usize, n: usize) -> Vec<String> {
+fn lower_words_before(text: &str, start: usize, n: usize) -> Vec<LowerWord<'_>> {
     let mut from = start.saturating_sub(60);
     while !text.is_char_boundary(from) {
         from -= 1;
@@ -630,16 +631,16 @@ fn lower_words_before(text: &str, start: usize, n: usize) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .rev()
         .take(n)
-        .map(str::to_lowercase)
+        .map(LowerWord::new)
         .collect()
 }
 
-fn lower_words_after(text: &str, end: usize, n: usize) -> Vec<String> {
+fn lower_words_after(text: &str, end: usize, n: usize) -> Vec<LowerWord<'_>> {
     let line = text[end..].split('\n').next().unwrap_or("");
     line.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(n)
-        .map(str::to_lowercase)
+        .map(LowerWord::new)
         .collect()
 }
 
@@ -674,7 +675,11 @@ fn context_after(text: &str, end: usize) -> bool {
     }
     let words = lower_words_after(text, end, 2);
     CONTEXT_AFTER.iter().any(|phrase| {
-        phrase.len() <= words.len() && phrase.iter().zip(words.iter()).all(|(p, w)| *p == w)
+        phrase.len() <= words.len()
+            && phrase
+                .iter()
+                .zip(words.iter())
+                .all(|(p, w)| *p == w.as_str())
     })
 }
 

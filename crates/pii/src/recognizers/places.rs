@@ -12,10 +12,13 @@
 //!   or after a two-letter state/region code, and UK postcodes by shape.
 //! - [`NrpRecognizer`]: nationalities, religions and political groups.
 
+use std::cell::OnceCell;
+
 use regex::Regex;
 
 use crate::gazetteer::{self, Casing, List, PlaceKind};
-use crate::recognizers::contact::{is_bounded, words_after, words_before};
+use crate::recognizers::contact::{is_bounded, lower_words_back, words_after, words_before};
+use crate::recognizers::BoundaryRegex;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
@@ -716,27 +719,25 @@ impl LocationRecognizer {
     }
 }
 
-/// Context evidence before a candidate place.
+/// Context evidence before a candidate place: (a place preposition right
+/// before it, a strong place context). The words before are read only as
+/// far as needed, nearest first.
 fn place_context(text: &str, start: usize) -> (bool, bool) {
-    let before = words_before(text, start, 7);
-    let prep = before
-        .first()
-        .is_some_and(|w| PLACE_PREPS.contains(&w.as_str()));
-    let strong = prep
-        && (before
-            .iter()
-            .skip(1)
-            .take(2)
-            .any(|w| PLACE_VERBS.contains(&w.as_str()))
-            || before
-                .iter()
-                .skip(1)
-                .any(|w| FAR_PLACE_VERBS.contains(&w.as_str())))
-        || before
-            .first()
-            .is_some_and(|w| matches!(w.as_str(), "visit" | "visiting" | "visited" | "near"));
-    // "London, UK": a place right before also counts.
-    (prep, strong)
+    let mut before = lower_words_back(text, start).take(7);
+    let Some(first) = before.next() else {
+        return (false, false);
+    };
+    let first = first.as_str();
+    let prep = PLACE_PREPS.contains(&first);
+    let visit = matches!(first, "visit" | "visiting" | "visited" | "near");
+    if !prep {
+        return (false, visit);
+    }
+    // A verb within two words of the preposition, or a far verb anywhere.
+    let verb = before.enumerate().any(|(k, w)| {
+        k < 2 && PLACE_VERBS.contains(&w.as_str()) || FAR_PLACE_VERBS.contains(&w.as_str())
+    });
+    (prep, verb || visit)
 }
 
 impl Recognizer for LocationRecognizer {
@@ -747,6 +748,7 @@ impl Recognizer for LocationRecognizer {
     fn find(&self, text: &str, out: &mut Vec<Detection>) {
         let toks = tokenize(text);
         let shouting = mostly_upper(text);
+        let lower_text = !text.chars().any(char::is_uppercase);
         let mut covered_to = 0usize;
         let mut i = 0;
         while i < toks.len() {
@@ -759,12 +761,16 @@ impl Recognizer for LocationRecognizer {
             if !word.chars().next().is_some_and(char::is_alphabetic) {
                 continue;
             }
-            let (prep, strong) = place_context(text, t.start);
+            // The context words are read back from the text: costly, and
+            // only needed for place names and capitalized words.
+            let context = OnceCell::new();
+            let context = || *context.get_or_init(|| place_context(text, t.start));
             if let Some(pm) = gazetteer::longest_place_at(text, t.start) {
                 let end = pm.end;
                 if !is_bounded(text, t.start, end) && !text[end..].starts_with('.') {
                     continue;
                 }
+                let (prep, strong) = context();
                 if let Some(score) =
                     score_place(text, t.start, end, pm.kind, pm.hit, prep, strong, shouting)
                 {
@@ -795,8 +801,7 @@ impl Recognizer for LocationRecognizer {
                 }
             }
             // Unknown capitalized name after a strong place context.
-            let lower_text = !text.chars().any(char::is_uppercase);
-            if strong && (is_cap(word) || is_all_caps(word)) {
+            if (is_cap(word) || is_all_caps(word)) && context().1 {
                 let lw = word.to_lowercase();
                 if NOT_PLACE.contains(&lw.as_str())
                     || gazetteer::first_name_frequency(word).is_some_and(|f| f >= 5.0)
@@ -869,7 +874,8 @@ impl Recognizer for LocationRecognizer {
                     .find(|c: char| !matches!(c, ',' | ' ' | '\n'))
                     .unwrap_or(0);
                 let sep = &text[end..end + sep_len];
-                if (sep == ", " || sep == "\n") && (sentence_initial(text, t.start) || prep) {
+                if (sep == ", " || sep == "\n") && (sentence_initial(text, t.start) || context().0)
+                {
                     if let Some(pm) = gazetteer::longest_place_at(text, end + sep_len) {
                         if matches!(pm.kind, PlaceKind::Country | PlaceKind::UsState)
                             && pm.hit.casing.is_proper()
@@ -1018,15 +1024,15 @@ const EURO_PREFIXES: &str = r"Rue|rue|Avenue|avenue|Av\.|Avda\.?|Avenida|Rua|Cal
 /// Street addresses.
 #[derive(Debug)]
 pub struct StreetAddressRecognizer {
-    core: Regex,
-    euro_suffix: Regex,
-    euro_prefix: Regex,
-    euro_numfirst: Regex,
-    military: Regex,
-    po_box: Regex,
+    core: BoundaryRegex,
+    euro_suffix: BoundaryRegex,
+    euro_prefix: BoundaryRegex,
+    euro_numfirst: BoundaryRegex,
+    military: BoundaryRegex,
+    po_box: BoundaryRegex,
     last_line: Regex,
-    generic: Regex,
-    generic_lower: Regex,
+    generic: BoundaryRegex,
+    generic_lower: BoundaryRegex,
     unit_before: Regex,
     unit: Regex,
     postal: Regex,
@@ -1068,12 +1074,12 @@ impl StreetAddressRecognizer {
             r"\b\d{{1,5}}[A-Za-z]?,?[ \t]+(?:{EURO_PREFIXES})[ \t]+(?:{LINKS}[ \t]+){{0,3}}{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?(?:[ \t]+{NAME_WORD}|\b)"
         );
         Self {
-            euro_numfirst: Regex::new(&euro_numfirst).expect("euro number-first regex"),
-            po_box: Regex::new(r"(?:\b\d{1,6}[ \t]+)?\b(?i:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|Postbox|Box)[ \t]+\d{1,6}\b")
+            euro_numfirst: BoundaryRegex::new(&euro_numfirst).expect("euro number-first regex"),
+            po_box: BoundaryRegex::new(r"(?:\b\d{1,6}[ \t]+)?\b(?i:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|Postbox|Box)[ \t]+\d{1,6}\b")
                 .expect("po box regex"),
             last_line: Regex::new(LAST_LINE).expect("last line regex"),
-            generic: Regex::new(&generic).expect("generic address regex"),
-            generic_lower: Regex::new(
+            generic: BoundaryRegex::new(&generic).expect("generic address regex"),
+            generic_lower: BoundaryRegex::new(
                 r"\b\d{1,6}[ \t]+(?:\d{1,6}[ \t]+)?\p{Ll}[\p{L}'’.\-]*(?:[ \t]+\p{Ll}[\p{L}'’.\-]*){0,3}[ \t]+\d{1,5}[a-z]?\b",
             )
             .expect("lower-case address regex"),
@@ -1081,10 +1087,10 @@ impl StreetAddressRecognizer {
                 r"(?i:\b(?:apt\.?|apartment|suite|ste\.?|unit|flat)[ \t]*#?\d{1,5}[A-Za-z]?[ \t,]+)$",
             )
             .expect("unit before regex"),
-            core: Regex::new(&core).expect("address core regex"),
-            euro_suffix: Regex::new(&euro_suffix).expect("euro suffix regex"),
-            euro_prefix: Regex::new(&euro_prefix).expect("euro prefix regex"),
-            military: Regex::new(
+            core: BoundaryRegex::new(&core).expect("address core regex"),
+            euro_suffix: BoundaryRegex::new(&euro_suffix).expect("euro suffix regex"),
+            euro_prefix: BoundaryRegex::new(&euro_prefix).expect("euro prefix regex"),
+            military: BoundaryRegex::new(
                 r"\b(?:(?:Unit|PSC)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:USNS|USNV|USS|USCGC|USCG)[ \t]+\p{Lu}[\p{L}'-]*)[ \t]*,?[ \t]*\n?[ \t]*(?:FPO|APO|DPO)[ \t]+A[AEP][ \t]+\d{5}\b",
             )
             .expect("military regex"),
@@ -1314,7 +1320,7 @@ impl Recognizer for StreetAddressRecognizer {
 impl StreetAddressRecognizer {
     /// "Name 12" streets (and "12 Name 34"), kept with evidence: a house
     /// number, an address context, or an address tail.
-    fn find_generic(&self, re: &Regex, text: &str, out: &mut Vec<Detection>) {
+    fn find_generic(&self, re: &BoundaryRegex, text: &str, out: &mut Vec<Detection>) {
         for m in re.find_iter(text) {
             let s = m.as_str();
             let after = &text[m.end()..];
@@ -1566,9 +1572,9 @@ const ADDRESS_CONTEXT: &[&str] = &[
 #[derive(Debug)]
 pub struct ZipCodeRecognizer {
     last_line: Regex,
-    labelled: Regex,
+    labelled: BoundaryRegex,
     after_region: Regex,
-    uk: Regex,
+    uk: BoundaryRegex,
 }
 
 impl Default for ZipCodeRecognizer {
@@ -1582,7 +1588,7 @@ impl ZipCodeRecognizer {
         let code = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{4}[ \t]?[A-Z]{2}\b|\d{3}[ \t]\d{2}\b|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{3,6})";
         Self {
             last_line: Regex::new(&format!("(?m){LAST_LINE}")).expect("last line regex"),
-            labelled: Regex::new(&format!(
+            labelled: BoundaryRegex::new(&format!(
                 r"(?i:\b(?:zip|postal|post|postcode|zipcode)(?:[ \t]*code)?(?:[ \t]+(?:is|number|no\.?))?[ \t]*[:#]?[ \t]*)({code})\b"
             ))
             .expect("zip label regex"),
@@ -1590,7 +1596,7 @@ impl ZipCodeRecognizer {
                 r"(?m)(?:^|[ \t,])([A-Z]{{2}}|\p{{Lu}}\p{{Ll}}+(?:[ \t]\p{{Lu}}\p{{Ll}}+)?),?[ \t]+({code})[ \t]*$"
             ))
             .expect("zip region regex"),
-            uk: Regex::new(UK_POSTCODE).expect("uk postcode regex"),
+            uk: BoundaryRegex::new(UK_POSTCODE).expect("uk postcode regex"),
         }
     }
 }
@@ -1803,8 +1809,10 @@ impl Recognizer for NrpRecognizer {
                 continue;
             }
             let mut best: Option<(usize, gazetteer::Hit, List)> = None;
-            for list in [List::Nationalities, List::Religions, List::PoliticalGroups] {
-                if let Some(m) = gazetteer::longest_match_at(list, text, t.start) {
+            let lists = [List::Nationalities, List::Religions, List::PoliticalGroups];
+            let matches = gazetteer::longest_matches_at(lists, text, t.start);
+            for (list, m) in lists.into_iter().zip(matches) {
+                if let Some(m) = m {
                     if best.is_none_or(|(e, _, _)| m.end > e) {
                         best = Some((m.end, m.hit, list));
                     }

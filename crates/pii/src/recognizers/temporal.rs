@@ -9,6 +9,7 @@
 
 use regex::Regex;
 
+use crate::recognizers::BoundaryRegex;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
@@ -35,9 +36,9 @@ pub struct DateTimeRecognizer {
     /// (pattern, score)
     shapes: Vec<(Regex, f32)>,
     /// A four-digit year after a word that makes it one.
-    year: Regex,
+    year: BoundaryRegex,
     /// Weekdays, capitalized.
-    weekday: Regex,
+    weekday: BoundaryRegex,
 }
 
 impl Default for DateTimeRecognizer {
@@ -89,11 +90,11 @@ impl DateTimeRecognizer {
                 .into_iter()
                 .map(|(p, s)| (Regex::new(&p).expect("date pattern"), s))
                 .collect(),
-            year: Regex::new(&format!(
+            year: BoundaryRegex::new(&format!(
                 r"(?i:\b(?:in|during|since|until|till|before|after|by|from|of|born|founded|established|year|circa|c\.)\s+)({year4})(?:s)?"
             ))
             .expect("year pattern"),
-            weekday: Regex::new(&format!(r"\b(?:{WEEKDAYS}|(?i:today|tomorrow|yesterday|tonight))\b", WEEKDAYS = capitalized(WEEKDAYS)))
+            weekday: BoundaryRegex::new(&format!(r"\b(?:{WEEKDAYS}|(?i:today|tomorrow|yesterday|tonight))\b", WEEKDAYS = capitalized(WEEKDAYS)))
                 .expect("weekday pattern"),
         }
     }
@@ -164,7 +165,7 @@ impl Recognizer for DateTimeRecognizer {
 #[derive(Debug)]
 pub struct AgeRecognizer {
     /// Each pattern captures the number in group 1.
-    patterns: Vec<(Regex, f32)>,
+    patterns: Vec<(BoundaryRegex, f32)>,
 }
 
 impl Default for AgeRecognizer {
@@ -196,7 +197,7 @@ impl AgeRecognizer {
         Self {
             patterns: patterns
                 .into_iter()
-                .map(|(p, s)| (Regex::new(&p).expect("age pattern"), s))
+                .map(|(p, s)| (BoundaryRegex::new(&p).expect("age pattern"), s))
                 .collect(),
         }
     }
