@@ -160,6 +160,35 @@ fn readme_reference_lists_the_defaults_in_code() {
             "rate_limits.auth_failures_per_ip",
             quota(defaults::AUTH_FAILURES_PER_IP),
         ),
+        (
+            "privacy.min_score",
+            format!("`{}`", defaults::PRIVACY_MIN_SCORE),
+        ),
+        (
+            "privacy.conversation_header",
+            format!("`{}`", defaults::CONVERSATION_HEADER),
+        ),
+        (
+            "privacy.conversation_ttl_secs",
+            format!("`{}`", defaults::CONVERSATION_TTL_SECS),
+        ),
+        (
+            "privacy.max_conversations",
+            format!("`{}`", defaults::MAX_CONVERSATIONS),
+        ),
+        (
+            "privacy.max_values_per_conversation",
+            format!("`{}`", defaults::MAX_VALUES_PER_CONVERSATION),
+        ),
+        (
+            "privacy.token_ttl_secs",
+            format!("`{}`", defaults::TOKEN_TTL_SECS),
+        ),
+        ("privacy.max_tokens", format!("`{}`", defaults::MAX_TOKENS)),
+        (
+            "privacy.max_response_bytes",
+            format!("`{}`", defaults::MAX_RESPONSE_BYTES),
+        ),
     ] {
         let row = readme
             .lines()

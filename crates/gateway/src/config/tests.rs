@@ -414,3 +414,65 @@ fn admin_user_defaults_are_the_documented_ones() {
     assert!(u.password.require_letter && u.password.require_digit && u.password.require_symbol);
     assert!(u.password.reject_common);
 }
+
+#[test]
+fn privacy_settings_are_checked_and_every_problem_reported() {
+    let text = format!(
+        r#"{GOOD}
+privacy = "anonymize"
+privacy_fields = ["messages", "/a~2"]
+privacy_entities = ["EMAIL", "SECRET"]
+[privacy]
+min_score = 1.5
+conversation_header = "bad header"
+max_conversations = 0
+[privacy.operators]
+CREDIT_CARD = "mask:x"
+NOT_A_TYPE = "redact"
+"#
+    );
+    let err = load_text(&text, &[]).unwrap_err();
+    let keys = keys_of(&err);
+    for k in [
+        "routes[0].privacy",
+        "routes[0].privacy_fields",
+        "routes[0].privacy_entities",
+        "privacy.min_score",
+        "privacy.conversation_header",
+        "privacy.max_conversations",
+        "privacy.operators.CREDIT_CARD",
+        "privacy.operators.NOT_A_TYPE",
+    ] {
+        assert!(keys.contains(&k), "{k} missing from {err}");
+    }
+    // Scan settings on a route that does not scan are a contradiction.
+    let err = load_text(&format!("{GOOD}privacy_response_scan = true\n"), &[]).unwrap_err();
+    assert_eq!(keys_of(&err), ["routes[0].privacy"]);
+}
+
+#[test]
+fn privacy_settings_load_with_their_defaults_and_env_overrides() {
+    let text =
+        format!("{GOOD}privacy = \"pseudonymize\"\n[privacy.operators]\nus_ssn = \"hash\"\n");
+    let c = load_text(
+        &text,
+        &[("AMANAH_PRIVACY__OPERATORS__CREDIT_CARD", "mask:4")],
+    )
+    .unwrap();
+    assert_eq!(c.routes[0].privacy.mode, PrivacyMode::Pseudonymize);
+    assert!(c.routes[0].privacy.entities.is_none());
+    assert_eq!(c.privacy.min_score, 0.4);
+    assert_eq!(
+        c.privacy.conversation_header.as_str(),
+        defaults::CONVERSATION_HEADER
+    );
+    let mut ops = c.privacy.operators.clone();
+    ops.sort_by_key(|(e, _)| *e);
+    assert_eq!(
+        ops,
+        [
+            (EntityType::CreditCard, Operator::Mask { keep_last: 4 }),
+            (EntityType::UsSsn, Operator::Hash)
+        ]
+    );
+}
