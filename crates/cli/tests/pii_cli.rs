@@ -65,3 +65,80 @@ fn a_bad_line_stops_the_run_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2"), "{err}");
 }
+
+fn redact(args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amanah"))
+        .arg("redact")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const LETTER: &str = "Write to maria.gonzalez@example.org or maria.gonzalez@example.org, \
+card 4111 1111 1111 1111, key AKIAIOSFODNN7EXAMPLE.\n";
+
+#[test]
+fn redact_replaces_values_in_every_mode_and_never_prints_them() {
+    let cases = [
+        (
+            "redact",
+            "Write to <EMAIL_ADDRESS> or <EMAIL_ADDRESS>, card <CREDIT_CARD>, key <SECRET>.\n",
+        ),
+        (
+            "mask",
+            "Write to *****.********@*******.*** or *****.********@*******.***, \
+card **** **** **** 1111, key ********************.\n",
+        ),
+        (
+            "pseudonymize",
+            "Write to <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_1>, card <CREDIT_CARD_1>, key <SECRET_1>.\n",
+        ),
+    ];
+    for (mode, want) in cases {
+        let out = redact(&["--mode", mode], LETTER);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{mode}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err.trim(),
+            "4 replaced: CREDIT_CARD 1, EMAIL_ADDRESS 2, SECRET 1"
+        );
+    }
+}
+
+#[test]
+fn redact_reads_files_narrows_types_and_speaks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("letter.txt");
+    std::fs::write(&path, LETTER).unwrap();
+    let out = redact(&["--types", "secret", "--json", path.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["replaced"], serde_json::json!({"SECRET": 1}));
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("maria.gonzalez@example.org") && !text.contains("AKIA"));
+
+    let out = redact(&["--types", "EMAIL"], LETTER);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an entity type"));
+    let out = redact(&[dir.path().join("missing").to_str().unwrap()], "");
+    assert!(!out.status.success());
+}
