@@ -2,7 +2,9 @@
 //!
 //! The redactor works on the finished line, after formatting, so it catches
 //! a secret wherever it hides: a field, a message, an error's text, JSON or
-//! human format alike. The PII engine will plug in at [`redact`].
+//! human format alike. After the credential rules, `amanah-pii`'s
+//! structured recognizers (contact details, payment and account numbers,
+//! national identifiers, secrets) replace what they find with `<TYPE>`.
 //!
 //! The access log is its own stream (target [`ACCESS_TARGET`]) with dotted
 //! field names, written to its own destination.
@@ -11,6 +13,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use amanah_pii::operators::{anonymize, NoContext, Operator, OperatorPolicy};
+use amanah_pii::{recognizers, Analyzer, EntityType};
 use regex::Regex;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -58,8 +62,36 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ]
 });
 
+/// The detector behind the redactor: identifiers and secrets only, whose
+/// shapes are checked (checksums, prefixes, formats). Names, places, dates,
+/// addresses and URLs are left out on purpose: a log line is made of
+/// timestamps, client addresses and paths the operator needs, and request
+/// bodies are never logged.
+static LOG_ANALYZER: LazyLock<Analyzer> = LazyLock::new(|| {
+    let b = Analyzer::builder();
+    let b = recognizers::contact::register(b);
+    let b = recognizers::financial::register(b);
+    let b = recognizers::identifiers::register(b);
+    recognizers::secrets::register(b).build()
+});
+
+/// The types the redactor replaces.
+const LOGGED_TYPES: [EntityType; 10] = [
+    EntityType::EmailAddress,
+    EntityType::PhoneNumber,
+    EntityType::CreditCard,
+    EntityType::UsSsn,
+    EntityType::UkNino,
+    EntityType::UkNhs,
+    EntityType::IbanCode,
+    EntityType::UsBankNumber,
+    EntityType::UsDriverLicense,
+    EntityType::Secret,
+];
+
 /// Masks bearer tokens, API keys, provider keys and `password=`-style
-/// assignments in one log line.
+/// assignments in one log line, then replaces the personal data and
+/// secrets the PII engine finds with `<TYPE>`.
 pub fn redact(line: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(line);
     for rule in RULES.iter() {
@@ -67,7 +99,12 @@ pub fn redact(line: &str) -> Cow<'_, str> {
             out = Cow::Owned(s);
         }
     }
-    out
+    let found = LOG_ANALYZER.analyze_only(&out, &LOGGED_TYPES);
+    if found.is_empty() {
+        return out;
+    }
+    let policy = OperatorPolicy::new(Operator::Replace);
+    Cow::Owned(anonymize(&out, &found, &policy, &mut NoContext).text)
 }
 
 /// A [`MakeWriter`] whose writers hold each event's bytes and pass them
@@ -284,6 +321,35 @@ mod tests {
             ] {
                 assert!(!got.contains(secret), "{input:?} → {got:?}");
             }
+        }
+    }
+
+    #[test]
+    fn personal_data_and_secrets_the_engine_finds_are_replaced() {
+        let line = r#"{"msg":"upstream said: no account for maria.gonzalez@example.org, card 4111 1111 1111 1111, SSN 536-22-8475, key AKIAIOSFODNN7EXAMPLE"}"#;
+        let out = redact(line);
+        for value in [
+            "maria.gonzalez@example.org",
+            "4111 1111 1111 1111",
+            "536-22-8475",
+            "AKIAIOSFODNN7EXAMPLE",
+        ] {
+            assert!(!out.contains(value), "{value} in {out}");
+        }
+        assert!(
+            out.contains("<EMAIL_ADDRESS>") && out.contains("<CREDIT_CARD>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn ordinary_log_lines_pass_unchanged() {
+        for line in [
+            r#"{"timestamp":"2026-11-23T22:49:15.123456Z","level":"INFO","fields":{"request.id":"01JDAXK3Q8M2T7P4R6V9Z0B1C2","client.ip":"127.0.0.1","http.method":"POST","url.path":"/v1/chat/completions","route.name":"chat","principal.id":"key:3f9a1c2e","http.status":200,"latency_ms":1.234},"target":"amanah::access"}"#,
+            "2026-11-23T22:49:15.123456Z  INFO amanah_gateway::server: listening addr=127.0.0.1:8080 max_connections=1024",
+            r#"{"level":"WARN","fields":{"message":"upstream call failed","error":"upstream timed out (first byte)","request.id":"a1b2c3d4e5f6a7b8c9d0"}}"#,
+        ] {
+            assert_eq!(redact(line), line);
         }
     }
 

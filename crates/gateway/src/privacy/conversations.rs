@@ -151,12 +151,14 @@ pub struct TokenVault {
     capacity: usize,
 }
 
+type TokenOwner = (ConversationKey, EntityType, String);
+
 #[derive(Default)]
 struct VaultInner {
-    /// token -> (owner, value, issued)
-    tokens: HashMap<String, (ConversationKey, String, Instant)>,
+    /// token -> ((owner, type, value), issued)
+    tokens: HashMap<String, (TokenOwner, Instant)>,
     /// (owner, type, value) -> token
-    issued: HashMap<(ConversationKey, EntityType, String), String>,
+    issued: HashMap<TokenOwner, String>,
     order: VecDeque<String>,
 }
 
@@ -197,7 +199,7 @@ impl TokenVault {
             let live = inner
                 .tokens
                 .get(t)
-                .is_some_and(|(_, _, at)| now.duration_since(*at) <= self.ttl);
+                .is_some_and(|(_, at)| now.duration_since(*at) <= self.ttl);
             if live {
                 return t.clone();
             }
@@ -206,19 +208,19 @@ impl TokenVault {
             let Some(old) = inner.order.pop_front() else {
                 break;
             };
-            if let Some((o, v, _)) = inner.tokens.remove(&old) {
-                inner
-                    .issued
-                    .retain(|(io, _, iv), _| !(io == &o && iv == &v));
+            // One lookup per eviction: a flood of new values costs the
+            // same per token however full the vault is.
+            if let Some((id, _)) = inner.tokens.remove(&old) {
+                if inner.issued.get(&id) == Some(&old) {
+                    inner.issued.remove(&id);
+                }
             }
         }
         let mut token = fresh();
         while inner.tokens.contains_key(&token) {
             token = fresh();
         }
-        inner
-            .tokens
-            .insert(token.clone(), (owner, value.to_owned(), now));
+        inner.tokens.insert(token.clone(), (id.clone(), now));
         inner.issued.insert(id, token.clone());
         inner.order.push_back(token.clone());
         token
@@ -227,7 +229,7 @@ impl TokenVault {
     /// The value of `token` if `owner` holds it and it has not expired.
     pub fn detokenize(&self, owner: &ConversationKey, token: &str, now: Instant) -> Option<String> {
         let inner = self.lock();
-        let (o, v, at) = inner.tokens.get(token)?;
+        let ((o, _, v), at) = inner.tokens.get(token)?;
         (o == owner && now.duration_since(*at) <= self.ttl).then(|| v.clone())
     }
 }
@@ -289,5 +291,25 @@ mod tests {
         assert_eq!(v.detokenize(&owner, &t, t0).as_deref(), Some("Ann"));
         assert_eq!(v.detokenize(&other, &t, t0), None);
         assert_eq!(v.detokenize(&owner, &t, t0 + Duration::from_secs(61)), None);
+    }
+
+    #[test]
+    fn a_full_vault_drops_its_oldest_token() {
+        let v = TokenVault::new(Duration::from_secs(60), 2);
+        let t0 = Instant::now();
+        let owner = conversation_key("p", "");
+        let mut n = 0;
+        let mut fresh = || {
+            n += 1;
+            format!("<PERSON_T{n}>")
+        };
+        let first = v.tokenize(owner, EntityType::Person, "Ann", t0, &mut fresh);
+        v.tokenize(owner, EntityType::Person, "Bob", t0, &mut fresh);
+        v.tokenize(owner, EntityType::Person, "Cy", t0, &mut fresh);
+        assert_eq!(v.detokenize(&owner, &first, t0), None);
+        // Ann gets a new token, not the dropped one.
+        let again = v.tokenize(owner, EntityType::Person, "Ann", t0, &mut fresh);
+        assert_ne!(again, first);
+        assert_eq!(v.detokenize(&owner, &again, t0).as_deref(), Some("Ann"));
     }
 }

@@ -22,6 +22,11 @@ const PROTOCOL_KEYS: [&str; 9] = [
     "detail",
 ];
 
+/// Whether `key`'s string value is protocol vocabulary, not content.
+pub fn is_protocol_key(key: &str) -> bool {
+    PROTOCOL_KEYS.contains(&key)
+}
+
 /// Calls `f` on every content string of `body`, or only on those below
 /// `pointers` when there are any. Each string is visited once even when
 /// pointers overlap (a pointer below another one is skipped).
@@ -63,7 +68,7 @@ fn visit(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
         Value::Array(items) => items.iter_mut().for_each(|i| visit(i, f)),
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if v.is_string() && PROTOCOL_KEYS.contains(&k.as_str()) {
+                if v.is_string() && is_protocol_key(k) {
                     continue;
                 }
                 visit(v, f);

@@ -218,7 +218,10 @@ impl SseRestorer {
                 }
             } else {
                 let mut text = s.clone();
-                if let Some(scan) = &self.scan {
+                let key = path.rsplit('/').next().unwrap_or("");
+                // `model`, `id`, `object`…: names, not the model's words.
+                let content = !super::json::is_protocol_key(key);
+                if let Some(scan) = self.scan.as_ref().filter(|_| content) {
                     let (masked, n) = scan.mask(&text);
                     self.masked += n;
                     text = masked;
