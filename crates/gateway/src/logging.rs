@@ -75,20 +75,6 @@ static LOG_ANALYZER: LazyLock<Analyzer> = LazyLock::new(|| {
     recognizers::secrets::register(b).build()
 });
 
-/// The types the redactor replaces.
-const LOGGED_TYPES: [EntityType; 10] = [
-    EntityType::EmailAddress,
-    EntityType::PhoneNumber,
-    EntityType::CreditCard,
-    EntityType::UsSsn,
-    EntityType::UkNino,
-    EntityType::UkNhs,
-    EntityType::IbanCode,
-    EntityType::UsBankNumber,
-    EntityType::UsDriverLicense,
-    EntityType::Secret,
-];
-
 /// Masks bearer tokens, API keys, provider keys and `password=`-style
 /// assignments in one log line, then replaces the personal data and
 /// secrets the PII engine finds with `<TYPE>`.
@@ -99,7 +85,7 @@ pub fn redact(line: &str) -> Cow<'_, str> {
             out = Cow::Owned(s);
         }
     }
-    let found = LOG_ANALYZER.analyze_only(&out, &LOGGED_TYPES);
+    let found = LOG_ANALYZER.analyze_only(&out, &EntityType::SHAPED);
     if found.is_empty() {
         return out;
     }

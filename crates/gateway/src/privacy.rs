@@ -35,6 +35,7 @@ use crate::body::{full, Body, BoxError, Tripped};
 use crate::config::{Config, PrivacyMode};
 use crate::error::GatewayError;
 use conversations::{conversation_key, ConversationKey, Conversations, Restorable, TokenVault};
+use json::Part;
 use sse::SseRestorer;
 
 /// The response header that tells how many values the request had
@@ -295,13 +296,12 @@ impl PrivacyStage {
             };
 
         let mut detections: Vec<Vec<Detection>> = Vec::new();
-        for_each_string(&mut document, &plan.fields, &mut |s| {
-            detections.push(detect(
-                analyzer,
-                s,
-                plan.entities.as_deref(),
-                self.min_score,
-            ));
+        for_each_string(&mut document, &plan.fields, &mut |s, part| {
+            let mut found = detect(analyzer, s, plan.entities.as_deref(), self.min_score);
+            if part == Part::Protocol {
+                found.retain(|d| EntityType::SHAPED.contains(&d.entity));
+            }
+            detections.push(found);
         });
         let found: usize = detections.iter().map(Vec::len).sum();
 
@@ -314,6 +314,9 @@ impl PrivacyStage {
                 };
                 return Ok((full(bytes), protection));
             }
+            // What passes is what was checked: the body as parsed, written
+            // again. The raw bytes could mean something else to another
+            // parser (a duplicate key keeps its first value in some).
             PrivacyMode::Block => {
                 if found > 0 {
                     let mut types: Vec<EntityType> =
@@ -322,11 +325,13 @@ impl PrivacyStage {
                     types.dedup();
                     return Err(GatewayError::PersonalDataRefused(types));
                 }
+                let out = document.into_bytes();
                 let protection = Protection {
                     scan: plan.scan.clone(),
+                    rewritten_length: Some(out.len()),
                     ..Protection::default()
                 };
-                return Ok((full(bytes), protection));
+                return Ok((full(out), protection));
             }
             PrivacyMode::Redact | PrivacyMode::Pseudonymize => {}
         }
@@ -359,7 +364,7 @@ impl PrivacyStage {
         // detections[i].
         let mut count = 0;
         let mut next = detections.iter();
-        for_each_string(&mut document, &plan.fields, &mut |s| {
+        for_each_string(&mut document, &plan.fields, &mut |s, _| {
             let Some(found) = next.next().filter(|f| !f.is_empty()) else {
                 return;
             };
@@ -376,10 +381,7 @@ impl PrivacyStage {
         drop(map);
         let reversible =
             plan.policy.uses(Operator::Pseudonymize) || plan.policy.uses(Operator::Tokenize);
-        let out = match document {
-            Document::Json(v) => Bytes::from(v.to_string()),
-            Document::Text(t) => Bytes::from(t),
-        };
+        let out = document.into_bytes();
         let protection = Protection {
             count,
             restorable: (reversible && !restorable.is_empty()).then(|| Arc::new(restorable)),
@@ -496,6 +498,16 @@ enum Document {
     Text(String),
 }
 
+impl Document {
+    /// The document written out: what the upstream receives.
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Document::Json(v) => Bytes::from(v.to_string()),
+            Document::Text(t) => Bytes::from(t),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum BodyKind {
     Json,
@@ -522,10 +534,10 @@ fn body_kind(headers: &HeaderMap) -> Option<BodyKind> {
     }
 }
 
-fn for_each_string(doc: &mut Document, fields: &[String], f: &mut dyn FnMut(&mut String)) {
+fn for_each_string(doc: &mut Document, fields: &[String], f: &mut dyn FnMut(&mut String, Part)) {
     match doc {
-        Document::Json(v) => json::for_each_content_string(v, fields, f),
-        Document::Text(t) => f(t),
+        Document::Json(v) => json::for_each_string(v, fields, f),
+        Document::Text(t) => f(t, Part::Content),
     }
 }
 

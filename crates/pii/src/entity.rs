@@ -56,6 +56,23 @@ impl EntityType {
         EntityType::Secret,
     ];
 
+    /// Identifiers and secrets whose shape is checked (checksums, issuer
+    /// ranges, prefixes, formats): safe to look for in text that is not
+    /// prose, such as log lines or protocol fields, where names, places
+    /// and dates would be mistaken for timestamps, hosts and model names.
+    pub const SHAPED: [EntityType; 10] = [
+        EntityType::EmailAddress,
+        EntityType::PhoneNumber,
+        EntityType::CreditCard,
+        EntityType::UsSsn,
+        EntityType::UkNino,
+        EntityType::UkNhs,
+        EntityType::IbanCode,
+        EntityType::UsBankNumber,
+        EntityType::UsDriverLicense,
+        EntityType::Secret,
+    ];
+
     /// The type's position in [`EntityType::ALL`], for tables indexed by
     /// type.
     pub fn index(self) -> usize {

@@ -2,10 +2,13 @@
 //!
 //! By default every string value of an OpenAI-compatible body: chat
 //! `messages[].content` (a string or content parts), `prompt`, `input`,
-//! tool call `arguments`, and whatever a newer API adds. Strings that only
-//! name protocol things (`model`, `role`, `type`, ids) and inline data URLs
-//! (base64 images and audio, which text detection cannot read) are left
-//! alone. A route can narrow the scan to JSON pointers (RFC 6901).
+//! tool call `arguments`, and whatever a newer API adds. Strings that name
+//! protocol things (`model`, `role`, `type`, ids) are [`Part::Protocol`]:
+//! the privacy stage looks in them only for identifiers and secrets whose
+//! shape is checked, so a model name is never rewritten as a date while an
+//! SSN slipped into an `id` is still caught. Inline data URLs (base64
+//! images and audio, which text detection cannot read) are left alone. A
+//! route can narrow the scan to JSON pointers (RFC 6901).
 
 use serde_json::Value;
 
@@ -27,6 +30,15 @@ pub fn is_protocol_key(key: &str) -> bool {
     PROTOCOL_KEYS.contains(&key)
 }
 
+/// What a string of a body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Words someone wrote: prompts, messages, arguments.
+    Content,
+    /// The value of a protocol key (`model`, `role`, `id`…).
+    Protocol,
+}
+
 /// Calls `f` on every content string of `body`, or only on those below
 /// `pointers` when there are any. Each string is visited once even when
 /// pointers overlap (a pointer below another one is skipped).
@@ -34,6 +46,20 @@ pub fn for_each_content_string(
     body: &mut Value,
     pointers: &[String],
     f: &mut dyn FnMut(&mut String),
+) {
+    for_each_string(body, pointers, &mut |s, part| {
+        if part == Part::Content {
+            f(s)
+        }
+    });
+}
+
+/// Calls `f` on every string of `body` (below `pointers`, when there are
+/// any) with what kind of string it is; data URLs are skipped.
+pub fn for_each_string(
+    body: &mut Value,
+    pointers: &[String],
+    f: &mut dyn FnMut(&mut String, Part),
 ) {
     if pointers.is_empty() {
         visit(body, f);
@@ -58,20 +84,20 @@ fn is_below(p: &str, q: &str) -> bool {
     q.is_empty() || p == q || (p.starts_with(q) && p.as_bytes().get(q.len()) == Some(&b'/'))
 }
 
-fn visit(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
+fn visit(v: &mut Value, f: &mut dyn FnMut(&mut String, Part)) {
     match v {
         Value::String(s) => {
             if !is_data_url(s) {
-                f(s)
+                f(s, Part::Content)
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|i| visit(i, f)),
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if v.is_string() && is_protocol_key(k) {
-                    continue;
+                match v {
+                    Value::String(s) if is_protocol_key(k) => f(s, Part::Protocol),
+                    _ => visit(v, f),
                 }
-                visit(v, f);
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}

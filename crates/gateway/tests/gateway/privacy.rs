@@ -238,6 +238,19 @@ US_SSN = "hash"
     assert!(seen.contains("<US_SSN:"), "{seen}");
     assert!(seen.contains("<EMAIL_ADDRESS>"), "{seen}");
     assert!(headers.contains_key("x-amanah-redactions"));
+    // A model name is protocol, not prose: never rewritten as a date.
+    let (_, _, _) = post_chat(
+        &h,
+        &key,
+        json!({"model": "gpt-4o-2024-08-06", "user": EMAIL,
+               "messages": [{"role": "user", "content": "hi"}]})
+        .to_string(),
+        &[],
+    )
+    .await;
+    let seen: Value = serde_json::from_slice(&h.last_seen().body).unwrap();
+    assert_eq!(seen["model"], "gpt-4o-2024-08-06");
+    assert_eq!(seen["user"], "<EMAIL_ADDRESS>");
     h.finish().await;
 
     let (h, key) = harness(r#"privacy = "detect""#).await;
