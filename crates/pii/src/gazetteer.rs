@@ -236,6 +236,8 @@ pub(crate) struct Key<'t> {
     /// Keys are short: one stack buffer avoids a heap allocation per
     /// lookup; longer texts fall back to a `String`.
     buf: KeyBuf,
+    /// `hash_key` of the key, the same for every list.
+    hash: usize,
 }
 
 enum KeyBuf {
@@ -253,26 +255,59 @@ impl<'t> Key<'t> {
                 KeyBuf::Heap(key)
             }
         };
-        Key { text, buf }
+        let hash = hash_key(Self::bytes_of(&buf));
+        Key { text, buf, hash }
     }
 
-    fn as_str(&self) -> &str {
-        match &self.buf {
-            // Only whole normalized chars are written (see
-            // `normalize_inline`), so the bytes are valid UTF-8.
-            KeyBuf::Inline(bytes, len) => std::str::from_utf8(&bytes[..*len]).unwrap_or_default(),
-            KeyBuf::Heap(s) => s,
+    fn bytes_of(buf: &KeyBuf) -> &[u8] {
+        match buf {
+            KeyBuf::Inline(bytes, len) => &bytes[..*len],
+            KeyBuf::Heap(s) => s.as_bytes(),
         }
     }
 
+    /// The key's bytes: what the indexes compare, with no UTF-8 check per
+    /// lookup.
+    fn bytes(&self) -> &[u8] {
+        Self::bytes_of(&self.buf)
+    }
+
+    #[cfg(test)]
+    fn as_str(&self) -> &str {
+        // Only whole normalized chars are written (see `normalize_inline`),
+        // so the bytes are valid UTF-8.
+        std::str::from_utf8(self.bytes()).unwrap_or_default()
+    }
+
+    /// The list's slot for the key, hashed once for all lists.
+    fn probe(&self, index: &'static Index) -> Option<&'static Slot> {
+        if self.bytes().is_empty() {
+            return None;
+        }
+        index.probe_hashed(self.bytes(), self.hash)
+    }
+
     pub(crate) fn lookup(&self, list: List) -> Option<Hit> {
-        list.index().get(self.as_str(), self.text)
+        let index = list.index();
+        self.probe(index)
+            .and_then(|slot| index.hit(slot, self.text))
     }
 
     /// `lookup(list).is_some()`, without building the hit (reading the
     /// entry's text and judging its casing).
     pub(crate) fn is_in(&self, list: List) -> bool {
-        !list.index().exact(self.as_str()).is_empty()
+        self.probe(list.index()).is_some_and(|slot| slot.count > 0)
+    }
+
+    /// `lookup(list).map(|h| h.value)`, without judging the casing.
+    pub(crate) fn value(&self, list: List) -> Option<f32> {
+        let index = list.index();
+        let slot = self.probe(index)?;
+        let first = slot.first as usize;
+        index.entries[first..first + usize::from(slot.count)]
+            .iter()
+            .map(|e| e.value)
+            .reduce(f32::max)
     }
 }
 
@@ -309,11 +344,17 @@ pub fn longest_match_at(list: List, text: &str, start: usize) -> Option<Match> {
     let index = list.index();
     let mut best = None;
     scan_phrases(text, start, list.max_words(), |end, key, whole, _| {
-        if let Some(hit) = index.get(key, &text[start..end]) {
+        // One probe answers both the lookup and whether to go on.
+        let slot = if key.is_empty() {
+            None
+        } else {
+            index.probe(key)
+        };
+        if let Some(hit) = slot.and_then(|slot| index.hit(slot, &text[start..end])) {
             best = Some(Match { end, hit });
         }
         // No entry continues these words: no longer phrase can match.
-        !(whole && !key.is_empty() && index.probe(key).is_none())
+        !(whole && !key.is_empty() && slot.is_none())
     })?;
     best
 }
@@ -333,6 +374,8 @@ pub(crate) fn longest_matches_at<const N: usize>(
     let mut alive = [true; N];
     let most = max_words.iter().copied().max().unwrap_or(0);
     scan_phrases(text, start, most, |end, key, whole, words| {
+        // One hash of the key for all the lists.
+        let hash = hash_key(key);
         for k in 0..N {
             if !alive[k] {
                 continue;
@@ -346,7 +389,7 @@ pub(crate) fn longest_matches_at<const N: usize>(
             let slot = if key.is_empty() {
                 None
             } else {
-                index.probe(key)
+                index.probe_hashed(key, hash)
             };
             if let Some(hit) = slot.and_then(|slot| index.hit(slot, &text[start..end])) {
                 best[k] = Some(Match { end, hit });
@@ -375,14 +418,16 @@ pub fn longest_place_at(text: &str, start: usize) -> Option<PlaceMatch> {
     scan_phrases(text, start, max, |end, key, whole, _| {
         let mut more = false;
         let mut found = false;
+        // One hash of the key for the four lists.
+        let hash = hash_key(key);
         for kind in KINDS {
             let index = kind.list().index();
-            let Some(slot) = index.probe(key) else {
+            let Some(slot) = index.probe_hashed(key, hash) else {
                 continue;
             };
             more = true;
             if !found && slot.count > 0 {
-                if let Some(hit) = index.get(key, &text[start..end]) {
+                if let Some(hit) = index.hit(slot, &text[start..end]) {
                     best = Some(PlaceMatch { end, kind, hit });
                     found = true;
                 }
@@ -473,24 +518,24 @@ fn scan_phrases(
     text: &str,
     start: usize,
     max_words: usize,
-    mut visit: impl FnMut(usize, &str, bool, usize) -> bool,
+    mut visit: impl FnMut(usize, &[u8], bool, usize) -> bool,
 ) -> Option<()> {
     if !text.is_char_boundary(start) {
         return None;
     }
     let is_token = |c: char| c.is_alphanumeric() || matches!(c, '\'' | '’' | '.' | '-' | '&');
     let mut norm = Normalizer::new();
-    // Room for a typical phrase: no regrowth on the way.
-    let mut key = String::with_capacity(64);
+    let mut key = KeyBuilder::new();
     // Text up to `fed` has gone through `norm` into `key`.
     let mut fed = start;
-    let mut feed_to = |end: usize, key: &mut String| -> usize {
+    let mut feed_to = |end: usize, key: &mut KeyBuilder| -> usize {
         for c in text[fed..end].chars() {
             norm.push(c, |o| key.push(o));
         }
         fed = end;
         // What `normalize` does last: drop the trailing space.
-        key.len() - usize::from(key.ends_with(' '))
+        let bytes = key.as_bytes();
+        bytes.len() - usize::from(bytes.ends_with(b" "))
     };
     let mut words = 0;
     let mut pos = start;
@@ -514,12 +559,12 @@ fn scan_phrases(
         if !trimmed.is_empty() && trimmed.len() < token.len() {
             let end = tok_start + trimmed.len();
             let len = feed_to(end, &mut key);
-            if !visit(end, &key[..len], false, words) {
+            if !visit(end, &key.as_bytes()[..len], false, words) {
                 return Some(());
             }
         }
         let len = feed_to(pos, &mut key);
-        if !visit(pos, &key[..len], true, words) {
+        if !visit(pos, &key.as_bytes()[..len], true, words) {
             return Some(());
         }
         // One run of spaces or tabs separates words; anything else ends
@@ -538,6 +583,59 @@ fn scan_phrases(
         }
     }
     Some(())
+}
+
+/// The key of a phrase being built by [`scan_phrases`]: on the stack while
+/// it fits (nearly always), so a scan allocates nothing.
+struct KeyBuilder {
+    inline: [u8; KEY_INLINE],
+    len: usize,
+    /// The whole key once it outgrew `inline`.
+    heap: Vec<u8>,
+}
+
+const KEY_INLINE: usize = 128;
+
+impl KeyBuilder {
+    fn new() -> Self {
+        KeyBuilder {
+            inline: [0; KEY_INLINE],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, c: char) {
+        if c.is_ascii() && self.len < KEY_INLINE && self.heap.is_empty() {
+            self.inline[self.len] = c as u8;
+            self.len += 1;
+            return;
+        }
+        self.push_slow(c);
+    }
+
+    fn push_slow(&mut self, c: char) {
+        let mut utf8 = [0u8; 4];
+        let bytes = c.encode_utf8(&mut utf8).as_bytes();
+        if self.heap.is_empty() {
+            if let Some(room) = self.inline.get_mut(self.len..self.len + bytes.len()) {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len();
+                return;
+            }
+            self.heap.extend_from_slice(&self.inline[..self.len]);
+        }
+        self.heap.extend_from_slice(bytes);
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
 }
 
 /// Appends the lookup key of `text` to `out`: lowercase, Latin diacritics
@@ -771,7 +869,7 @@ impl Index {
     fn insert(&mut self, start: u32, len: u16, count: u16, first: u32) {
         let s = start as usize;
         let text = &self.keys[s..s + usize::from(len)];
-        let hash = hash_key(text);
+        let hash = hash_key(text.as_bytes());
         let mut at = hash & self.mask;
         loop {
             let slot = &mut self.slots[at];
@@ -799,8 +897,13 @@ impl Index {
 
     /// The slot of normalized `key` (a full key or a word prefix of one).
     #[inline]
-    fn probe(&self, key: &str) -> Option<&Slot> {
-        let hash = hash_key(key);
+    fn probe(&self, key: &[u8]) -> Option<&Slot> {
+        self.probe_hashed(key, hash_key(key))
+    }
+
+    /// `probe` of a key whose `hash_key` is `hash`.
+    #[inline]
+    fn probe_hashed(&self, key: &[u8], hash: usize) -> Option<&Slot> {
         let mut at = hash & self.mask;
         loop {
             let slot = &self.slots[at];
@@ -809,22 +912,11 @@ impl Index {
             }
             if slot.hash == hash as u32 && usize::from(slot.key_len) == key.len() {
                 let k = slot.key_start as usize;
-                if self.keys.as_bytes()[k..k + key.len()] == *key.as_bytes() {
+                if self.keys.as_bytes()[k..k + key.len()] == *key {
                     return Some(slot);
                 }
             }
             at = (at + 1) & self.mask;
-        }
-    }
-
-    /// The entries whose key is exactly `key` (empty if none).
-    fn exact(&self, key: &str) -> &[Entry] {
-        match self.probe(key) {
-            Some(slot) => {
-                let first = slot.first as usize;
-                &self.entries[first..first + usize::from(slot.count)]
-            }
-            None => &[],
         }
     }
 
@@ -836,8 +928,9 @@ impl Index {
         rest[..end].trim_end()
     }
 
+    #[cfg(test)]
     /// The hit for normalized `key`, with casing judged on `text`.
-    fn get(&self, key: &str, text: &str) -> Option<Hit> {
+    fn get(&self, key: &[u8], text: &str) -> Option<Hit> {
         if key.is_empty() {
             return None;
         }
@@ -882,9 +975,8 @@ impl Index {
 /// SipHash's DoS resistance buys nothing for a fixed word list), reduced
 /// to the high bits, which the multiplications mix best.
 #[inline]
-fn hash_key(key: &str) -> usize {
+fn hash_key(bytes: &[u8]) -> usize {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    let bytes = key.as_bytes();
     let mut h = bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
@@ -1085,7 +1177,9 @@ mod tests {
             ends.iter().rev().find_map(|&end| {
                 let mut key = String::new();
                 normalize(&text[start..end], &mut key);
-                list.index().get(&key, &text[start..end]).map(|h| (end, h))
+                list.index()
+                    .get(key.as_bytes(), &text[start..end])
+                    .map(|h| (end, h))
             })
         }
         let texts = [

@@ -1,5 +1,8 @@
 //! The recognizers this crate ships, one module per family.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use regex::{Captures, Match, Regex, RegexBuilder};
 
 use crate::AnalyzerBuilder;
@@ -25,6 +28,37 @@ pub fn standard(builder: AnalyzerBuilder) -> AnalyzerBuilder {
     let builder = organizations::register(builder);
     let builder = secrets::register(builder);
     temporal::register(builder)
+}
+
+/// Whether `text` may hold a digit of regex `\d` (Unicode `Nd`): `false`
+/// only if it holds none, so recognizers whose every pattern needs one can
+/// skip texts without (most texts) before running their regexes.
+pub(crate) fn may_have_digit(text: &str) -> bool {
+    // `is_numeric` takes every `Nd` char and some others: a safe superset.
+    text.bytes().any(|b| b.is_ascii_digit())
+        || !text.is_ascii() && text.chars().any(char::is_numeric)
+}
+
+/// A map keyed by short words of fixed lists, with a fast hash: the lists
+/// are the crate's own, so SipHash's DoS resistance buys nothing, and the
+/// recognizers look up most words of every text.
+pub(crate) type WordMap<V> = HashMap<&'static str, V, BuildHasherDefault<WordHasher>>;
+
+/// FxHash-style hasher for [`WordMap`].
+#[derive(Default)]
+pub(crate) struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A regex with Unicode word boundaries (`\b`), searched fast.

@@ -5,9 +5,14 @@
 //! ("Acme Widgets Inc.", "SANIX INCORPORATED", "Bank of Ireland"), and a
 //! capitalized run after an employment context ("works at Initech").
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::OnceLock;
+
 use crate::gazetteer::{self, Casing, List};
 use crate::recognizers::contact::words_before;
 use crate::recognizers::places::{is_all_caps, is_cap, tokenize};
+use crate::recognizers::WordHasher;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
@@ -208,13 +213,35 @@ const EXTRA_HEADS: &[&str] = &[
     "Incorporation",
 ];
 
+/// The entry of [`EXTRA_HEADS`] that `word` is, ignoring ASCII case.
+fn extra_head(word: &str) -> Option<&'static str> {
+    // Longer than any head, or not ASCII: none (the heads are ASCII).
+    const MAX: usize = 24;
+    if word.len() > MAX || !word.is_ascii() {
+        return None;
+    }
+    static BY_LOWER: OnceLock<HashMap<String, &'static str, BuildHasherDefault<WordHasher>>> =
+        OnceLock::new();
+    let by_lower = BY_LOWER.get_or_init(|| {
+        EXTRA_HEADS
+            .iter()
+            .map(|h| (h.to_ascii_lowercase(), *h))
+            .collect()
+    });
+    let mut buf = [0u8; MAX];
+    let lower = &mut buf[..word.len()];
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    by_lower.get(std::str::from_utf8(lower).ok()?).copied()
+}
+
 fn is_suffix_at(text: &str, start: usize) -> Option<(usize, Casing, bool)> {
     let word_end = text[start..]
         .find(|c: char| !c.is_alphanumeric())
         .map_or(text.len(), |n| start + n);
     let word = &text[start..word_end];
-    if let Some(h) = EXTRA_HEADS.iter().find(|h| h.eq_ignore_ascii_case(word)) {
-        let casing = if word == *h {
+    if let Some(h) = extra_head(word) {
+        let casing = if word == h {
             Casing::Exact
         } else if is_all_caps(word) {
             Casing::Upper
@@ -233,15 +260,28 @@ fn is_suffix_at(text: &str, start: usize) -> Option<(usize, Casing, bool)> {
         Some(m) => (m.end, m.hit.casing),
         None => {
             // "Inc.'s": the possessive hides the suffix from the phrase
-            // lookup; try the bare word, with its full stop.
-            let with_dot = text[word_end..].starts_with('.');
-            let dotted = if with_dot {
-                &text[start..word_end + 1]
-            } else {
-                word
+            // lookup; try the bare word, with its full stop. Unless the
+            // phrase lookup's first token was that word (with or without
+            // one full stop): then it has tried these keys already.
+            let is_token_mark = |c: char| matches!(c, '\'' | '’' | '.' | '-' | '&');
+            let ends_token = |rest: &str| {
+                !rest
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() || is_token_mark(c))
             };
-            if let Some(h) = gazetteer::lookup(List::OrgSuffixes, dotted) {
-                (start + dotted.len(), h.casing)
+            let rest = &text[word_end..];
+            let tried = !word.is_empty()
+                && (ends_token(rest) || rest.starts_with('.') && ends_token(&rest[1..]));
+            if tried {
+                return None;
+            }
+            let with_dot = text[word_end..].starts_with('.');
+            let dotted = with_dot
+                .then(|| gazetteer::lookup(List::OrgSuffixes, &text[start..word_end + 1]))
+                .flatten();
+            if let Some(h) = dotted {
+                (word_end + 1, h.casing)
             } else {
                 let h = gazetteer::lookup(List::OrgSuffixes, word)?;
                 (word_end, h.casing)

@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use crate::gazetteer::{self, Casing, List};
-use crate::recognizers::contact::LowerWord;
+use crate::recognizers::WordMap;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
@@ -88,8 +88,10 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn tokenize(text: &str) -> Vec<Tok> {
-    let mut toks: Vec<Tok> = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    // Sized up front: growing these showed in profiles.
+    let mut toks: Vec<Tok> = Vec::with_capacity(text.len() / 4 + 1);
+    let mut chars: Vec<(usize, char)> = Vec::with_capacity(text.len());
+    chars.extend(text.char_indices());
     let n = chars.len();
     let mut i = 0;
     // Whether the next token starts a sentence.
@@ -177,16 +179,22 @@ fn shape_of(word: &str) -> Shape {
     let Some(first) = letters.next() else {
         return Shape::Other;
     };
-    let rest: Vec<char> = letters.collect();
-    if rest.is_empty() {
+    // Capitals and other letters after the first one.
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for c in letters {
+        if c.is_uppercase() {
+            upper += 1;
+        } else {
+            lower += 1;
+        }
+    }
+    if upper + lower == 0 {
         return if first.is_uppercase() {
             Shape::Initial
         } else {
             Shape::Other
         };
     }
-    let upper = rest.iter().filter(|c| c.is_uppercase()).count();
-    let lower = rest.len() - upper;
     if first.is_uppercase() {
         if lower == 0 {
             Shape::Upper
@@ -216,6 +224,11 @@ const PARTICLES: &[&str] = &[
     "de", "da", "di", "do", "dos", "das", "del", "della", "der", "den", "van", "von", "la", "le",
     "du", "des", "bin", "ibn", "bint", "al", "el", "ter", "ten", "zu", "y", "af", "av",
 ];
+
+/// Whether `word` lowercased is one of [`PARTICLES`].
+fn is_particle(word: &str) -> bool {
+    with_lower(word, |lower| PARTICLES.contains(&lower))
+}
 
 /// Capitalized words that are not names even though the census lists some
 /// of them: function words, pronouns, days, months, common sentence starts.
@@ -320,40 +333,50 @@ const ORG_WORDS: &[&str] = &[
     "resources", "logistics", "networks", "software", "electric", "energy", "oil", "gas",
 ];
 
-/// A word list searched by binary search on a sorted copy (made on first
-/// use): every token is checked against several lists, and a linear scan
-/// of a hundred words per check showed in profiles.
-struct WordSet {
-    words: &'static [&'static str],
-    sorted: OnceLock<Vec<&'static str>>,
+/// Which of this module's small word lists hold a (lowercase) word, as
+/// bits of one byte.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct WordFlags(u8);
+
+impl WordFlags {
+    const STOP: u8 = 1;
+    const SOFT_STOP: u8 = 1 << 1;
+    const ORG_WORD: u8 = 1 << 2;
+    const STREET: u8 = 1 << 3;
+    const HONORIFIC: u8 = 1 << 4;
+
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
 }
 
-impl WordSet {
-    const fn new(words: &'static [&'static str]) -> Self {
-        WordSet {
-            words,
-            sorted: OnceLock::new(),
+/// The lists of [`WordFlags`] of a lowercase word: every token is checked
+/// against five lists, and one hash probe answers them all (binary
+/// searches per list showed in profiles).
+fn word_flags_lower(lower: &str) -> WordFlags {
+    static TABLE: OnceLock<WordMap<u8>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut table = WordMap::default();
+        for (list, bit) in [
+            (STOP, WordFlags::STOP),
+            (SOFT_STOP, WordFlags::SOFT_STOP),
+            (ORG_WORDS, WordFlags::ORG_WORD),
+            (STREET, WordFlags::STREET),
+            (HONORIFICS, WordFlags::HONORIFIC),
+        ] {
+            for &w in list {
+                *table.entry(w).or_insert(0) |= bit;
+            }
         }
-    }
-
-    /// Exactly `words.contains(&word)`.
-    fn contains(&self, word: &str) -> bool {
-        self.sorted
-            .get_or_init(|| {
-                let mut v = self.words.to_vec();
-                v.sort_unstable();
-                v
-            })
-            .binary_search(&word)
-            .is_ok()
-    }
+        table
+    });
+    WordFlags(table.get(lower).copied().unwrap_or(0))
 }
 
-static STOP_SET: WordSet = WordSet::new(STOP);
-static SOFT_STOP_SET: WordSet = WordSet::new(SOFT_STOP);
-static ORG_WORDS_SET: WordSet = WordSet::new(ORG_WORDS);
-static STREET_SET: WordSet = WordSet::new(STREET);
-static HONORIFICS_SET: WordSet = WordSet::new(HONORIFICS);
+/// The [`WordFlags`] of `word` as written (lowercased first).
+fn word_flags(word: &str) -> WordFlags {
+    with_lower(word, word_flags_lower)
+}
 
 /// `f(&word.to_lowercase())`, without a heap allocation for short ASCII
 /// words (nearly every token; ASCII lowercasing is the same there).
@@ -370,16 +393,17 @@ fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
     }
 }
 
-fn in_list(list: &WordSet, word: &str) -> bool {
-    with_lower(word, |lower| list.contains(lower))
-}
-
 fn is_stop(word: &str) -> bool {
     with_lower(word, is_stop_lower)
 }
 
 fn is_stop_lower(lower: &str) -> bool {
-    if STOP_SET.contains(lower) {
+    is_stop_flagged(lower, word_flags_lower(lower))
+}
+
+/// `is_stop_lower(lower)` given the word's flags.
+fn is_stop_flagged(lower: &str, flags: WordFlags) -> bool {
+    if flags.has(WordFlags::STOP) {
         return true;
     }
     // Contractions: "I'm", "Don't", "We'll".
@@ -527,15 +551,16 @@ struct Ev {
     org: bool,
     job: bool,
     street: bool,
+    honorific: bool,
 }
 
 /// `evidence(word)`, memoized per thread in a small direct-mapped cache:
 /// the evidence is a pure function of the word (as written), and running
 /// text repeats its common words ("the", "I", "Mr") all the time, each
-/// costing nine list lookups. Small on purpose: it keeps the frequent
-/// words, not a whole corpus.
+/// costing nine list lookups. Small on purpose (32 KB): it keeps the
+/// frequent words, not a whole corpus.
 fn evidence_cached(word: &str) -> Ev {
-    const SLOTS: usize = 256;
+    const SLOTS: usize = 1024;
     const MAX: usize = 15;
     type Cache = [(u8, [u8; MAX], Ev); SLOTS];
     thread_local! {
@@ -575,6 +600,7 @@ const EV_NONE: Ev = Ev {
     org: false,
     job: false,
     street: false,
+    honorific: false,
 };
 
 fn evidence(word: &str) -> Ev {
@@ -583,24 +609,28 @@ fn evidence(word: &str) -> Ev {
     let f = key.lookup(List::FirstNames);
     let l = key.lookup(List::LastNames);
     let casing_ok = |c: Casing| c.is_proper() || c == Casing::Upper || c == Casing::Lower;
+    // One lowercasing of the word for this module's own lists.
+    let (flags, stop) = with_lower(word, |lower| {
+        let flags = word_flags_lower(lower);
+        (flags, is_stop_flagged(lower, flags))
+    });
     Ev {
         first: f.filter(|h| casing_ok(h.casing)).map_or(0.0, |h| h.value),
         last: l.filter(|h| casing_ok(h.casing)).map_or(0.0, |h| h.value),
         place: key.is_in(List::Countries)
             || key.is_in(List::UsStates)
-            || key
-                .lookup(List::Cities)
-                .is_some_and(|h| h.value > 100_000.0)
+            || key.value(List::Cities).is_some_and(|v| v > 100_000.0)
             || key.is_in(List::Nationalities)
             || key.is_in(List::Continents),
-        stop: is_stop(word),
-        soft: in_list(&SOFT_STOP_SET, word),
-        org: key.is_in(List::OrgSuffixes) || in_list(&ORG_WORDS_SET, word),
+        stop,
+        soft: flags.has(WordFlags::SOFT_STOP),
+        org: key.is_in(List::OrgSuffixes) || flags.has(WordFlags::ORG_WORD),
         job: key.is_in(List::JobTitles),
-        street: in_list(&STREET_SET, word)
+        street: flags.has(WordFlags::STREET)
             || word.len() > 3
                 && (word.ends_with('s') || word.ends_with('S'))
-                && in_list(&STREET_SET, &word[..word.len() - 1]),
+                && word_flags(&word[..word.len() - 1]).has(WordFlags::STREET),
+        honorific: flags.has(WordFlags::HONORIFIC),
     }
 }
 
@@ -619,7 +649,10 @@ fn freq_weight(freq: f32) -> f32 {
     }
 }
 
-fn lower_words_before(text: &str, start: usize, n: usize) -> Vec<LowerWord<'_>> {
+/// The words (runs of letters and digits) before byte `start` on its
+/// line, nearest first, as written; only the 60 bytes before `start` are
+/// read (a word cut there counts as cut).
+fn words_before(text: &str, start: usize) -> impl Iterator<Item = &str> {
     let mut from = start.saturating_sub(60);
     while !text.is_char_boundary(from) {
         from -= 1;
@@ -627,40 +660,87 @@ fn lower_words_before(text: &str, start: usize, n: usize) -> Vec<LowerWord<'_>> 
     let seg = &text[from..start];
     // Stay on the same line.
     let seg = seg.rsplit('\n').next().unwrap_or(seg);
-    seg.split(|c: char| !c.is_alphanumeric())
+    seg.rsplit(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .rev()
-        .take(n)
-        .map(LowerWord::new)
-        .collect()
 }
 
-fn lower_words_after(text: &str, end: usize, n: usize) -> Vec<LowerWord<'_>> {
+/// The words after byte `end` on its line, as written.
+fn words_after(text: &str, end: usize) -> impl Iterator<Item = &str> {
     let line = text[end..].split('\n').next().unwrap_or("");
     line.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .take(n)
-        .map(LowerWord::new)
-        .collect()
 }
 
-/// Whether a context phrase ends right before `start` (same line).
-fn context_before(text: &str, start: usize, phrases: &[&[&str]]) -> bool {
-    // Only spaces, a colon or a comma may separate the phrase and the name.
+/// Whether `word` lowercased is `lower` (a lowercase ASCII word), without
+/// allocating for ASCII words.
+fn lowercases_to(word: &str, lower: &str) -> bool {
+    if word.is_ascii() {
+        word.eq_ignore_ascii_case(lower)
+    } else {
+        word.to_lowercase() == lower
+    }
+}
+
+/// The longest word of the context phrases: a longer word matches none.
+const CONTEXT_WORD_MAX: usize = 16;
+
+/// Up to `N` words, lowercased once to be compared with many context
+/// phrases.
+struct FewWords<const N: usize> {
+    /// Each word's lowercase form; `None` if longer than
+    /// [`CONTEXT_WORD_MAX`] bytes (it equals no phrase word).
+    words: [Option<([u8; CONTEXT_WORD_MAX], u8)>; N],
+    len: usize,
+}
+
+impl<const N: usize> FewWords<N> {
+    fn new<'t>(words: impl Iterator<Item = &'t str>) -> Self {
+        let mut few = FewWords {
+            words: [None; N],
+            len: 0,
+        };
+        for w in words.take(N) {
+            few.words[few.len] = with_lower(w, |lower| {
+                let mut buf = [0u8; CONTEXT_WORD_MAX];
+                buf.get_mut(..lower.len())?
+                    .copy_from_slice(lower.as_bytes());
+                Some((buf, lower.len() as u8))
+            });
+            few.len += 1;
+        }
+        few
+    }
+
+    /// Whether the words start with `phrase` (lowercase words).
+    fn start_with(&self, phrase: impl ExactSizeIterator<Item = &'static str>) -> bool {
+        phrase.len() <= self.len
+            && phrase.zip(&self.words).all(|(p, w)| {
+                w.as_ref()
+                    .is_some_and(|(buf, len)| buf[..usize::from(*len)] == *p.as_bytes())
+            })
+    }
+}
+
+/// The last three words before a name at `start`, if only spaces, a colon,
+/// a comma or quotes separate them from it (context phrases must touch
+/// the name), nearest first.
+fn context_words_before(text: &str, start: usize) -> Option<FewWords<3>> {
     let gap = text[..start]
         .trim_end_matches([' ', '\t', ':', ',', '"', '“', '\''])
         .len();
     if start - gap > 12 {
-        return false;
+        return None;
     }
-    let words = lower_words_before(text, gap, 3);
-    phrases.iter().any(|phrase| {
-        phrase.len() <= words.len()
-            && phrase
-                .iter()
-                .rev()
-                .zip(words.iter())
-                .all(|(p, w)| *p == w.as_str())
+    Some(FewWords::new(words_before(text, gap)))
+}
+
+/// Whether one of `phrases` ends the words before a name (see
+/// [`context_words_before`]).
+fn context_before(words: Option<&FewWords<3>>, phrases: &[&[&'static str]]) -> bool {
+    words.is_some_and(|words| {
+        phrases
+            .iter()
+            .any(|phrase| words.start_with(phrase.iter().rev().copied()))
     })
 }
 
@@ -673,18 +753,10 @@ fn context_after(text: &str, end: usize) -> bool {
     if after.len() + 2 < rest.len() {
         return false;
     }
-    let words = lower_words_after(text, end, 2);
-    CONTEXT_AFTER.iter().any(|phrase| {
-        phrase.len() <= words.len()
-            && phrase
-                .iter()
-                .zip(words.iter())
-                .all(|(p, w)| *p == w.as_str())
-    })
-}
-
-fn is_honorific(word: &str) -> bool {
-    in_list(&HONORIFICS_SET, word)
+    let words = FewWords::<2>::new(words_after(text, end));
+    CONTEXT_AFTER
+        .iter()
+        .any(|phrase| words.start_with(phrase.iter().copied()))
 }
 
 fn find_names(text: &str, toks: &[Tok], out: &mut Vec<Detection>) {
@@ -703,7 +775,7 @@ fn find_names(text: &str, toks: &[Tok], out: &mut Vec<Detection>) {
         let mut strong_title = false;
         let mut j = i;
         if t.joined && i + 1 < toks.len() && !t.possessive && !after_digits(text, t.start) {
-            let honor = is_honorific(word);
+            let honor = evs[i].honorific;
             let other_title = !honor
                 && t.shape == Shape::Capitalized
                 && gazetteer::is_title(word)
@@ -720,9 +792,7 @@ fn find_names(text: &str, toks: &[Tok], out: &mut Vec<Detection>) {
                 }
                 _ => {
                     matches!(nshape, Shape::Capitalized | Shape::Upper | Shape::Initial)
-                        || (nshape == Shape::Lower
-                            && PARTICLES
-                                .contains(&text[next.start..next.end].to_lowercase().as_str()))
+                        || (nshape == Shape::Lower && is_particle(&text[next.start..next.end]))
                 }
             };
             if (honor || other_title) && case_ok && (evs[i + 1].soft || !evs[i + 1].stop) {
@@ -834,7 +904,7 @@ fn fits(text: &str, tok: &Tok, ev: &Ev, case: Shape, inner: bool) -> bool {
             if case == Shape::Lower {
                 !ev.stop
             } else {
-                inner && PARTICLES.contains(&text[tok.start..tok.end].to_lowercase().as_str())
+                inner && is_particle(&text[tok.start..tok.end])
             }
         }
         Shape::Other => false,
@@ -913,8 +983,9 @@ fn name_run(
         .count();
     let start = toks[j].start;
     let end = toks[k].end;
-    let ctx_before = context_before(text, start, CONTEXT_BEFORE);
-    let weak_before = !ctx_before && context_before(text, start, WEAK_BEFORE);
+    let words_before_name = context_words_before(text, start);
+    let ctx_before = context_before(words_before_name.as_ref(), CONTEXT_BEFORE);
+    let weak_before = !ctx_before && context_before(words_before_name.as_ref(), WEAK_BEFORE);
     let ctx_after = context_after(text, end) || toks[k].possessive;
     let ctx = ctx_before || ctx_after;
 
@@ -1002,10 +1073,9 @@ fn name_run(
     } else if weak_before {
         score += if case == Shape::Lower { 0.1 } else { 0.15 };
     }
-    let prev_word = lower_words_before(text, start, 1);
-    let place_cue = prev_word
-        .first()
-        .is_some_and(|w| PLACE_BEFORE.contains(&w.as_str()));
+    let place_cue = words_before(text, start)
+        .next()
+        .is_some_and(|w| PLACE_BEFORE.iter().any(|p| lowercases_to(w, p)));
     let whole_place = gazetteer::longest_place_at(text, start).is_some_and(|m| m.end >= end);
     let place_like = whole_place || all_place;
     let strong_pair = first_w >= 0.8 && last_w >= 0.8 && n_words >= 2;
@@ -1245,6 +1315,34 @@ mod tests {
     fn tokenizer_handles_possessive_and_initials() {
         let text = "Ava T. Hillary's book";
         assert_eq!(people(text), ["Ava T. Hillary"]);
+    }
+
+    #[test]
+    fn context_words_fit_the_lowercase_buffer() {
+        let phrases = CONTEXT_BEFORE
+            .iter()
+            .chain(WEAK_BEFORE)
+            .chain(CONTEXT_AFTER);
+        for word in phrases.flat_map(|p| p.iter()) {
+            assert!(word.len() <= CONTEXT_WORD_MAX, "{word}");
+            assert_eq!(word.to_lowercase(), *word);
+        }
+    }
+
+    #[test]
+    fn word_flags_match_the_lists() {
+        for (list, bit) in [
+            (STOP, WordFlags::STOP),
+            (SOFT_STOP, WordFlags::SOFT_STOP),
+            (ORG_WORDS, WordFlags::ORG_WORD),
+            (STREET, WordFlags::STREET),
+            (HONORIFICS, WordFlags::HONORIFIC),
+        ] {
+            for w in list {
+                assert!(word_flags(&w.to_uppercase()).has(bit), "{w}");
+            }
+        }
+        assert_eq!(word_flags("Smith"), WordFlags::default());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use regex::Regex;
 
 use crate::gazetteer::{self, Casing, List, PlaceKind};
 use crate::recognizers::contact::{is_bounded, lower_words_back, words_after, words_before};
-use crate::recognizers::BoundaryRegex;
+use crate::recognizers::{may_have_digit, BoundaryRegex};
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
 
 /// Adds this module's recognizers to `builder`.
@@ -38,24 +38,28 @@ pub(crate) struct Tok {
     pub end: usize,
 }
 
-/// Splits `text` into [`Tok`]s once.
+/// Splits `text` into [`Tok`]s once: runs of letters and digits, with
+/// inner hyphens and apostrophes ("O'Brien", "Saint-Denis").
 pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
+    // Room for words of five bytes or so: rarely any regrowth.
+    let mut out = Vec::with_capacity(text.len() / 4 + 1);
     let mut start: Option<usize> = None;
-    let mut it = text.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
+    let mut i = 0;
+    while let Some(c) = char_at(text, i) {
+        let next = i + c.len_utf8();
         if c.is_alphanumeric() {
             if start.is_none() {
                 start = Some(i);
             }
         } else if matches!(c, '-' | '\'' | '’')
             && start.is_some()
-            && it.peek().is_some_and(|&(_, n)| n.is_alphanumeric())
+            && char_at(text, next).is_some_and(char::is_alphanumeric)
         {
             // inner joiner, keep going
         } else if let Some(s) = start.take() {
             out.push(Tok { start: s, end: i });
         }
+        i = next;
     }
     if let Some(s) = start {
         out.push(Tok {
@@ -64,6 +68,17 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
         });
     }
     out
+}
+
+/// The char at byte `i` (a char boundary) of `text`, ASCII decoded
+/// directly (nearly every char).
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<char> {
+    match text.as_bytes().get(i) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => text[i..].chars().next(),
+        None => None,
+    }
 }
 
 pub(crate) fn is_cap(w: &str) -> bool {
@@ -1586,6 +1601,10 @@ impl Default for ZipCodeRecognizer {
 impl ZipCodeRecognizer {
     pub fn new() -> Self {
         let code = r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{4}[ \t]?[A-Z]{2}\b|\d{3}[ \t]\d{2}\b|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{3,6})";
+        // Before `[ \t]*$` the code's `\b`s always hold (a letter or digit,
+        // then a space, a line end or the text's end): dropped, they stop
+        // keeping the regex off its fast engine on non-ASCII text.
+        let code_at_line_end = code.replace(r"\b", "");
         Self {
             last_line: Regex::new(&format!("(?m){LAST_LINE}")).expect("last line regex"),
             labelled: BoundaryRegex::new(&format!(
@@ -1593,7 +1612,7 @@ impl ZipCodeRecognizer {
             ))
             .expect("zip label regex"),
             after_region: Regex::new(&format!(
-                r"(?m)(?:^|[ \t,])([A-Z]{{2}}|\p{{Lu}}\p{{Ll}}+(?:[ \t]\p{{Lu}}\p{{Ll}}+)?),?[ \t]+({code})[ \t]*$"
+                r"(?m)(?:^|[ \t,])([A-Z]{{2}}|\p{{Lu}}\p{{Ll}}+(?:[ \t]\p{{Lu}}\p{{Ll}}+)?),?[ \t]+({code_at_line_end})[ \t]*$"
             ))
             .expect("zip region regex"),
             uk: BoundaryRegex::new(UK_POSTCODE).expect("uk postcode regex"),
@@ -1607,6 +1626,10 @@ impl Recognizer for ZipCodeRecognizer {
     }
 
     fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        // Every pattern ends in a code with a digit (`\d`).
+        if !may_have_digit(text) {
+            return;
+        }
         for c in self.labelled.captures_iter(text) {
             let m = c.get(1).expect("group");
             if is_bounded(text, m.start(), m.end()) {
@@ -1619,7 +1642,7 @@ impl Recognizer for ZipCodeRecognizer {
                 ));
             }
         }
-        for c in self.after_region.captures_iter(text) {
+        for c in captures_in_spans(&self.after_region, text) {
             let region = c.get(1).expect("group").as_str();
             let m = c.get(2).expect("group");
             let us = gazetteer::is_us_state_code(region) || gazetteer::is_us_state(region);
@@ -1640,8 +1663,15 @@ impl Recognizer for ZipCodeRecognizer {
                 "zip_code",
             ));
         }
-        // "Springfield, IL 62704" on a line after a street line
-        for c in self.last_line.captures_iter(text) {
+        // "Springfield, IL 62704" on a line after a street line. Only a
+        // match at a line start after a newline counts: without a newline,
+        // the one match there can be (at 0) would be dropped.
+        let multi_line = text.contains('\n');
+        for c in multi_line
+            .then(|| captures_in_spans(&self.last_line, text))
+            .into_iter()
+            .flatten()
+        {
             let whole = c.get(0).expect("match");
             if whole.start() == 0 || text.as_bytes()[whole.start() - 1] != b'\n' {
                 continue;
@@ -1684,6 +1714,29 @@ impl Recognizer for ZipCodeRecognizer {
             ));
         }
     }
+}
+
+/// `re.captures_iter(text)` for the line-final patterns of
+/// [`ZipCodeRecognizer`]: a fast search finds each match, then the capture
+/// search runs on the text up to the match's end only. On short texts the
+/// regex crate resolves captures with a backtracker over the whole rest of
+/// the text, many times the cost. The answers are the same because each
+/// pattern ends in a multi-line `$` (or consumes the newline): nothing
+/// after a match's end decides it, and a `$` or `\b` at the end, true in
+/// the text, stays true in the cut text. Patterns never match empty.
+fn captures_in_spans<'r, 't>(
+    re: &'r Regex,
+    text: &'t str,
+) -> impl Iterator<Item = regex::Captures<'t>> + 'r
+where
+    't: 'r,
+{
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let m = re.find_at(text, pos)?;
+        pos = m.end();
+        re.captures_at(&text[..m.end()], m.start())
+    })
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 //! around it make one ("42 years old", "aged 42", "age: 42", "at the age of
 //! 42", "turned 42"); the span is the number alone.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::recognizers::BoundaryRegex;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
@@ -35,6 +35,9 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
 pub struct DateTimeRecognizer {
     /// (pattern, score)
     shapes: Vec<(Regex, f32)>,
+    /// The shapes together: one pass over a text tells which shapes match
+    /// at all (most match nowhere), instead of one search per shape.
+    any_shape: RegexSet,
     /// A four-digit year after a word that makes it one.
     year: BoundaryRegex,
     /// Weekdays, capitalized.
@@ -86,6 +89,7 @@ impl DateTimeRecognizer {
             ),
         ];
         Self {
+            any_shape: RegexSet::new(shapes.iter().map(|(p, _)| p)).expect("date patterns"),
             shapes: shapes
                 .into_iter()
                 .map(|(p, s)| (Regex::new(&p).expect("date pattern"), s))
@@ -122,7 +126,34 @@ impl Recognizer for DateTimeRecognizer {
     }
 
     fn find(&self, text: &str, out: &mut Vec<Detection>) {
-        for (re, score) in &self.shapes {
+        // Every shape and the year pattern need an ASCII digit (the digit
+        // classes that could take other scripts' digits come after ASCII
+        // ones), and most texts have none.
+        if has_ascii_digit(text) {
+            self.find_numeric(text, out);
+        }
+        for m in self.weekday.find_iter(text) {
+            out.push(Detection::new(
+                m.start(),
+                m.end(),
+                EntityType::DateTime,
+                0.5,
+                self.name(),
+            ));
+        }
+    }
+}
+
+fn has_ascii_digit(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_digit())
+}
+
+impl DateTimeRecognizer {
+    /// The shapes and years, in the order `find` reports them.
+    fn find_numeric(&self, text: &str, out: &mut Vec<Detection>) {
+        let name = self.name();
+        for shape in self.any_shape.matches(text).iter() {
+            let (re, score) = &self.shapes[shape];
             for m in re.find_iter(text) {
                 if stands_alone(text, m.start(), m.end()) {
                     out.push(Detection::new(
@@ -130,7 +161,7 @@ impl Recognizer for DateTimeRecognizer {
                         m.end(),
                         EntityType::DateTime,
                         *score,
-                        self.name(),
+                        name,
                     ));
                 }
             }
@@ -145,18 +176,9 @@ impl Recognizer for DateTimeRecognizer {
                     whole.end(),
                     EntityType::DateTime,
                     0.55,
-                    self.name(),
+                    name,
                 ));
             }
-        }
-        for m in self.weekday.find_iter(text) {
-            out.push(Detection::new(
-                m.start(),
-                m.end(),
-                EntityType::DateTime,
-                0.5,
-                self.name(),
-            ));
         }
     }
 }
@@ -209,6 +231,10 @@ impl Recognizer for AgeRecognizer {
     }
 
     fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        // An age is an ASCII number (`parse` takes no other digits).
+        if !has_ascii_digit(text) {
+            return;
+        }
         for (re, score) in &self.patterns {
             for c in re.captures_iter(text) {
                 let Some(n) = c.get(1) else { continue };
