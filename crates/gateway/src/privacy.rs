@@ -12,6 +12,8 @@
 //! key can collide; the request's own values are always the client's).
 
 pub mod conversations;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod json;
 pub mod sse;
 

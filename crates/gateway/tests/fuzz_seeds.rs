@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use amanah_crypto::api_key::PresentedKey;
 use amanah_gateway::config::{self, Source};
+use amanah_gateway::privacy::fuzz_checks::{check_json_traversal, check_sse_restore};
 use amanah_gateway::{logging, request_id, router};
 
 fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -146,5 +147,74 @@ fn admin_request_seeds() {
         if !query.contains('%') && !query.contains('+') {
             assert_eq!(decoded.as_deref(), Some(query), "{}", path.display());
         }
+    }
+}
+
+/// Runs `check` on every seed, naming the seed that fails.
+fn replay(target: &str, check: fn(&[u8])) {
+    for (path, data) in seeds(target) {
+        if std::panic::catch_unwind(|| check(&data)).is_err() {
+            panic!("seed {} fails", path.display());
+        }
+    }
+}
+
+#[test]
+fn sse_restore_seeds() {
+    replay("sse_restore", check_sse_restore);
+}
+
+/// Every `sse_restore` seed again with every chunk size, not only the one
+/// its first byte picks.
+#[test]
+fn sse_restore_seeds_at_every_chunk_size() {
+    for (path, data) in seeds("sse_restore") {
+        let Some((_, stream)) = data.split_first() else {
+            continue;
+        };
+        for size in 0..64u8 {
+            let mut input = vec![size];
+            input.extend_from_slice(stream);
+            if std::panic::catch_unwind(|| check_sse_restore(&input)).is_err() {
+                panic!("seed {} fails with chunk {}", path.display(), size + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn json_traversal_seeds() {
+    replay("json_traversal", check_json_traversal);
+}
+
+/// A chunk boundary between the `\r` and the `\n` of the blank line that
+/// ends an event: the `\n` belongs to that event, whether it was passed
+/// as it came or rewritten (the seed `crlf_restored_event`; an earlier
+/// restorer sent it on as an extra empty line).
+#[test]
+fn a_cut_between_cr_and_lf_changes_nothing() {
+    use std::sync::Arc;
+
+    use amanah_gateway::privacy::conversations::Restorable;
+    use amanah_gateway::privacy::sse::SseRestorer;
+
+    let mut map = Restorable::default();
+    map.insert("<PERSON_1>".into(), "Zoë".into());
+    let map = Arc::new(map);
+    let stream = b"data: {\"delta\":\"<PERSON_1>\"}\r\n\r\ndata: {\"n\":1}\r\n\r\n";
+    let run = |cut: usize| {
+        let mut r = SseRestorer::new(Arc::clone(&map), None);
+        let mut out = r.push(&stream[..cut]).unwrap();
+        out.extend(r.push(&stream[cut..]).unwrap());
+        out.extend(r.finish());
+        out
+    };
+    let whole = run(stream.len());
+    assert_eq!(
+        whole,
+        "data: {\"delta\":\"Zoë\"}\n\ndata: {\"n\":1}\r\n\r\n".as_bytes()
+    );
+    for cut in 1..stream.len() {
+        assert_eq!(run(cut), whole, "cut at {cut}");
     }
 }

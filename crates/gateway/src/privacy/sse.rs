@@ -65,6 +65,12 @@ impl FieldStream {
 
 pub struct SseRestorer {
     pending: Vec<u8>,
+    search: EventSearch,
+    /// Set when the last event ended on a `\r` that closed a chunk: whether
+    /// that event passed byte for byte.
+    lf_after_cr: Option<bool>,
+    /// An event was seen (a byte order mark can only open the stream).
+    started: bool,
     fields: BTreeMap<String, FieldStream>,
     restorable: Arc<Restorable>,
     scan: Option<Arc<ResponseScan>>,
@@ -84,6 +90,9 @@ impl SseRestorer {
     pub fn new(restorable: Arc<Restorable>, scan: Option<Arc<ResponseScan>>) -> Self {
         Self {
             pending: Vec::new(),
+            search: EventSearch::default(),
+            lf_after_cr: None,
+            started: false,
             fields: BTreeMap::new(),
             restorable,
             scan,
@@ -97,16 +106,29 @@ impl SseRestorer {
     }
 
     /// The restored bytes of every event `chunk` completes.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, EventTooLarge> {
-        self.pending.extend_from_slice(chunk);
+    pub fn push(&mut self, mut chunk: &[u8]) -> Result<Vec<u8>, EventTooLarge> {
         let mut out = Vec::new();
-        let mut start = 0;
-        while let Some(len) = event_end(&self.pending[start..]) {
-            let event = self.pending[start..start + len].to_vec();
-            self.event(&event, &mut out);
-            start += len;
+        // The last event ended on a `\r` at the end of a chunk: a `\n`
+        // now is the second half of that `\r\n`, and belongs to it.
+        if let Some(passed_raw) = self.lf_after_cr {
+            if let Some((&first, rest)) = chunk.split_first() {
+                self.lf_after_cr = None;
+                if first == b'\n' {
+                    if passed_raw {
+                        out.push(b'\n');
+                    }
+                    chunk = rest;
+                }
+            }
         }
-        self.pending.drain(..start);
+        self.pending.extend_from_slice(chunk);
+        while let Some(end) = self.search.next_event(&self.pending) {
+            let event: Vec<u8> = self.pending.drain(..end.len).collect();
+            let rewritten = self.event(&event, &mut out);
+            if end.on_final_cr && self.pending.is_empty() {
+                self.lf_after_cr = Some(!rewritten);
+            }
+        }
         if self.pending.len() > MAX_EVENT_BYTES {
             return Err(EventTooLarge);
         }
@@ -124,11 +146,17 @@ impl SseRestorer {
         out
     }
 
-    fn event(&mut self, raw: &[u8], out: &mut Vec<u8>) {
-        let Ok(text) = std::str::from_utf8(raw) else {
+    /// Restores one event into `out`; whether it was rewritten (rather
+    /// than passed byte for byte).
+    fn event(&mut self, raw: &[u8], out: &mut Vec<u8>) -> bool {
+        let Ok(mut text) = std::str::from_utf8(raw) else {
             out.extend_from_slice(raw);
-            return;
+            return false;
         };
+        if !std::mem::replace(&mut self.started, true) {
+            // A byte order mark opens a stream, not a field name.
+            text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        }
         let mut data: Option<String> = None;
         for line in lines(text) {
             if let Some(v) = field_value(line, "data") {
@@ -143,7 +171,7 @@ impl SseRestorer {
         }
         let Some(data) = data else {
             out.extend_from_slice(raw);
-            return;
+            return false;
         };
         match serde_json::from_str::<Value>(&data) {
             Ok(mut value) if value.is_object() => {
@@ -161,6 +189,7 @@ impl SseRestorer {
                 } else {
                     out.extend_from_slice(raw);
                 }
+                changed
             }
             _ => {
                 // `[DONE]` or text: whatever was held belongs before it.
@@ -171,6 +200,7 @@ impl SseRestorer {
                 } else {
                     out.extend_from_slice(raw);
                 }
+                n > 0
             }
         }
     }
@@ -265,33 +295,57 @@ impl SseRestorer {
     }
 }
 
-/// The length of the first whole event in `buf` (up to and including the
-/// blank line that ends it), if there is one. A `\r` at the very end may be
-/// the first half of `\r\n`, so it waits for more.
-fn event_end(buf: &[u8]) -> Option<usize> {
-    let mut line_start = 0;
-    let mut i = 0;
-    while let Some(off) = buf[i..].iter().position(|&b| b == b'\n' || b == b'\r') {
-        let j = i + off;
-        let term = if buf[j] == b'\r' {
-            match buf.get(j + 1) {
-                // A blank line's `\r` ends the event either way; a `\n`
-                // after it passes on as an empty event.
-                None if j == line_start => 1,
-                None => return None,
-                Some(b'\n') => 2,
-                Some(_) => 1,
+/// Where the first whole event of a growing buffer ends, searched
+/// incrementally: bytes already looked at are not looked at again, so an
+/// event arriving a byte at a time costs linear, not quadratic, time.
+#[derive(Debug, Default)]
+struct EventSearch {
+    /// Where to resume.
+    at: usize,
+    /// Where the line `at` is in began.
+    line_start: usize,
+}
+
+struct EventEnd {
+    /// The event's length, its closing blank line included.
+    len: usize,
+    /// The blank line was a `\r` with nothing after it yet.
+    on_final_cr: bool,
+}
+
+impl EventSearch {
+    fn next_event(&mut self, buf: &[u8]) -> Option<EventEnd> {
+        let mut i = self.at;
+        while let Some(off) = buf[i..].iter().position(|&b| b == b'\n' || b == b'\r') {
+            let j = i + off;
+            let (term, on_final_cr) = if buf[j] == b'\r' {
+                match buf.get(j + 1) {
+                    // A blank line's `\r` ends the event either way.
+                    None if j == self.line_start => (1, true),
+                    // A line's `\r` may be half a `\r\n`: look again later.
+                    None => {
+                        self.at = j;
+                        return None;
+                    }
+                    Some(b'\n') => (2, false),
+                    Some(_) => (1, false),
+                }
+            } else {
+                (1, false)
+            };
+            if j == self.line_start {
+                *self = Self::default();
+                return Some(EventEnd {
+                    len: j + term,
+                    on_final_cr,
+                });
             }
-        } else {
-            1
-        };
-        if j == line_start {
-            return Some(j + term);
+            self.line_start = j + term;
+            i = self.line_start;
         }
-        line_start = j + term;
-        i = line_start;
+        self.at = buf.len();
+        None
     }
-    None
 }
 
 /// The lines of one event, without their terminators.
@@ -305,7 +359,12 @@ fn lines(event: &str) -> impl Iterator<Item = &str> {
 /// The value of `line` if it is field `name` (`name:value`, one optional
 /// space after the colon, as the SSE specification reads it).
 fn field_value<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    let rest = line.strip_prefix(name)?.strip_prefix(':')?;
+    let rest = line.strip_prefix(name)?;
+    if rest.is_empty() {
+        // A field name alone: the field with an empty value.
+        return Some(rest);
+    }
+    let rest = rest.strip_prefix(':')?;
     Some(rest.strip_prefix(' ').unwrap_or(rest))
 }
 
@@ -520,14 +579,57 @@ mod tests {
         );
     }
 
+    fn end(buf: &[u8]) -> Option<(usize, bool)> {
+        EventSearch::default()
+            .next_event(buf)
+            .map(|e| (e.len, e.on_final_cr))
+    }
+
     #[test]
     fn event_boundaries_in_every_line_ending() {
-        assert_eq!(event_end(b"data: x\n\nrest"), Some(9));
-        assert_eq!(event_end(b"data: x\r\n\r\n"), Some(11));
-        assert_eq!(event_end(b"data: x\r\r"), Some(9));
-        assert_eq!(event_end(b"data: x\r"), None);
-        assert_eq!(event_end(b"data: x\n"), None);
-        assert_eq!(event_end(b"\n"), Some(1));
+        assert_eq!(end(b"data: x\n\nrest"), Some((9, false)));
+        assert_eq!(end(b"data: x\r\n\r\n"), Some((11, false)));
+        assert_eq!(end(b"data: x\r\r"), Some((9, true)));
+        assert_eq!(end(b"data: x\r"), None);
+        assert_eq!(end(b"data: x\n"), None);
+        assert_eq!(end(b"\n"), Some((1, false)));
+    }
+
+    #[test]
+    fn the_search_resumes_where_it_stopped() {
+        let mut search = EventSearch::default();
+        let mut buf = Vec::new();
+        for &b in b"data: a\r\ndata: b\r" {
+            buf.push(b);
+            assert!(search.next_event(&buf).is_none());
+        }
+        buf.extend_from_slice(b"\n\r\n");
+        assert_eq!(search.next_event(&buf).map(|e| e.len), Some(buf.len()));
+    }
+
+    #[test]
+    fn a_crlf_cut_after_its_cr_ends_the_event_once() {
+        let stream = b"data: {\"delta\":\"<PERSON_1>\"}\r\n\r\ndata: {\"x\":1}\r\n\r\n";
+        let whole = run(stream, stream.len());
+        for cut in 1..stream.len() {
+            let mut r = SseRestorer::new(restorable(), None);
+            let mut out = r.push(&stream[..cut]).unwrap();
+            out.extend(r.push(&stream[cut..]).unwrap());
+            out.extend(r.finish());
+            assert_eq!(out, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_a_bare_data_line_are_read_as_the_spec_says() {
+        let out = String::from_utf8(run(
+            "\u{feff}data: {\"delta\":\"<PERSON_1>\"}\n\n".as_bytes(),
+            3,
+        ))
+        .unwrap();
+        assert!(out.contains("O'Neil"), "{out}");
+        assert_eq!(field_value("data", "data"), Some(""));
+        assert_eq!(field_value("database: x", "data"), None);
     }
 
     #[test]
