@@ -244,7 +244,7 @@ impl PrivacyStage {
         let plan = &self.routes[route];
         let Some(analyzer) = self
             .analyzer
-            .as_deref()
+            .clone()
             .filter(|_| plan.mode != PrivacyMode::Off)
         else {
             return Ok((body, Protection::default()));
@@ -271,7 +271,7 @@ impl PrivacyStage {
         if bytes.is_empty() {
             return Ok((full(bytes), Protection::default()));
         }
-        let mut document =
+        let document =
             match kind {
                 Some(BodyKind::Json) => {
                     Document::Json(serde_json::from_slice(&bytes).map_err(|e| {
@@ -297,14 +297,20 @@ impl PrivacyStage {
                 }
             };
 
-        let mut detections: Vec<Vec<Detection>> = Vec::new();
-        for_each_string(&mut document, &plan.fields, &mut |s, part| {
-            let mut found = detect(analyzer, s, plan.entities.as_deref(), self.min_score);
-            if part == Part::Protocol {
-                found.retain(|d| EntityType::SHAPED.contains(&d.entity));
-            }
-            detections.push(found);
-        });
+        let scope = Scope {
+            fields: plan.fields.clone(),
+            entities: plan.entities.clone(),
+            min_score: self.min_score,
+        };
+        let (mut document, detections) = if bytes.len() <= INLINE_ANALYSIS_BYTES {
+            scope.analyze(&analyzer, document)
+        } else {
+            // Detection runs at about a megabyte a second per core: a big
+            // body must not stall the other requests of this worker.
+            tokio::task::spawn_blocking(move || scope.analyze(&analyzer, document))
+                .await
+                .map_err(|_| GatewayError::BadRequest("the request body could not be analyzed"))?
+        };
         let found: usize = detections.iter().map(Vec::len).sum();
 
         match plan.mode {
@@ -493,6 +499,36 @@ async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, GatewayErro
         }
     }
     Ok(out.freeze())
+}
+
+/// Bodies up to this size are analyzed on the request's own task; larger
+/// ones on the blocking pool.
+const INLINE_ANALYSIS_BYTES: usize = 32 * 1024;
+
+/// What a route looks for, and where.
+struct Scope {
+    fields: Vec<String>,
+    entities: Option<Vec<EntityType>>,
+    min_score: f32,
+}
+
+impl Scope {
+    /// The detections of every string of `document`, in traversal order.
+    fn analyze(
+        &self,
+        analyzer: &Analyzer,
+        mut document: Document,
+    ) -> (Document, Vec<Vec<Detection>>) {
+        let mut detections = Vec::new();
+        for_each_string(&mut document, &self.fields, &mut |s, part| {
+            let mut found = detect(analyzer, s, self.entities.as_deref(), self.min_score);
+            if part == Part::Protocol {
+                found.retain(|d| EntityType::SHAPED.contains(&d.entity));
+            }
+            detections.push(found);
+        });
+        (document, detections)
+    }
 }
 
 enum Document {

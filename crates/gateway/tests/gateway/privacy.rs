@@ -347,3 +347,19 @@ privacy_response_scan = true"#,
     }
     h.finish().await;
 }
+
+#[tokio::test]
+async fn a_large_body_is_protected_like_a_small_one() {
+    // Past 32 KiB the analysis moves to the blocking pool.
+    let (h, key) = harness(r#"privacy = "pseudonymize""#).await;
+    let filler = "The weather was mild and the meeting ran long. ".repeat(1500);
+    let text = format!("{filler}Reach me at {EMAIL}. {filler}");
+    let (status, _, body) = post_chat(&h, &key, chat_body(&text, false), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = String::from_utf8(h.last_seen().body.to_vec()).unwrap();
+    assert!(seen.len() > 64 * 1024);
+    assert_none_of_the_values(&seen);
+    let answer = json(&body)["choices"][0]["message"]["content"].clone();
+    assert_eq!(answer, format!("user: {text}"));
+    h.finish().await;
+}
