@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use amanah_pii::EntityType;
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
@@ -38,6 +40,8 @@ struct RouteMetrics {
     latency_sum_micros: AtomicU64,
     latency_count: AtomicU64,
     upstream_failures: [AtomicU64; 3],
+    /// Personal data and secrets the privacy stage found, by entity type.
+    privacy_values: [AtomicU64; EntityType::ALL.len()],
 }
 
 impl RouteMetrics {
@@ -49,6 +53,7 @@ impl RouteMetrics {
             latency_sum_micros: AtomicU64::new(0),
             latency_count: AtomicU64::new(0),
             upstream_failures: Default::default(),
+            privacy_values: Default::default(),
         }
     }
 }
@@ -96,6 +101,15 @@ impl Metrics {
 
     pub fn upstream_failure(&self, route: Option<usize>, kind: UpstreamFailure) {
         self.slot(route).upstream_failures[kind as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Values the privacy stage found in a request of `route` (replaced,
+    /// counted or refused, as the route's mode says).
+    pub fn privacy_values(&self, route: Option<usize>, types: &[EntityType]) {
+        let m = self.slot(route);
+        for t in types {
+            m.privacy_values[t.index()].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -160,6 +174,23 @@ impl Metrics {
                 );
             }
         }
+        out.push_str(
+            "# HELP amanah_privacy_values_total Personal data and secrets found in requests, by route and type.\n",
+        );
+        out.push_str("# TYPE amanah_privacy_values_total counter\n");
+        for m in &self.routes {
+            for t in EntityType::ALL {
+                let n = m.privacy_values[t.index()].load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "amanah_privacy_values_total{{route=\"{}\",entity=\"{}\"}} {n}",
+                        m.name,
+                        t.as_str()
+                    );
+                }
+            }
+        }
         out
     }
 }
@@ -188,5 +219,14 @@ mod tests {
             text.contains("amanah_request_duration_seconds_bucket{route=\"chat\",le=\"+Inf\"} 2")
         );
         assert!(text.contains("amanah_upstream_errors_total{route=\"chat\",kind=\"timeout\"} 1"));
+        m.privacy_values(
+            Some(0),
+            &[EntityType::EmailAddress, EntityType::EmailAddress],
+        );
+        let text = m.render();
+        assert!(
+            text.contains("amanah_privacy_values_total{route=\"chat\",entity=\"EMAIL_ADDRESS\"} 2")
+        );
+        assert!(!text.contains("entity=\"PERSON\""));
     }
 }

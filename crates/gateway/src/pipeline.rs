@@ -251,6 +251,7 @@ impl Gateway {
                     .await?;
                 protection = p;
                 trace.redactions = Some(protection.count);
+                self.metrics.privacy_values(trace.route, &protection.types);
                 permit.map(|mut f| {
                     f.body = body;
                     protection.edit_request_headers(&mut f.parts.headers);
@@ -304,6 +305,9 @@ impl Handler for Gateway {
         let mut response = match self.run(req, peer, &request_id, &mut trace).await {
             Ok(r) => r,
             Err(e) => {
+                if let GatewayError::PersonalDataRefused(types) = &e {
+                    self.metrics.privacy_values(trace.route, types);
+                }
                 self.log_failure(&e, &request_id, &trace);
                 into_response(&e, request_id.to_str().unwrap_or_default())
             }

@@ -141,6 +141,8 @@ impl std::fmt::Debug for PrivacyStage {
 pub struct Protection {
     /// Values replaced in the request (found, in `detect` mode).
     pub count: usize,
+    /// Their types, one entry per value.
+    pub types: Vec<EntityType>,
     restorable: Option<Arc<Restorable>>,
     scan: Option<Arc<ResponseScan>>,
     /// The new body's length, when the stage rewrote it.
@@ -317,6 +319,7 @@ impl PrivacyStage {
             PrivacyMode::Off | PrivacyMode::Detect => {
                 let protection = Protection {
                     count: found,
+                    types: detections.iter().flatten().map(|d| d.entity).collect(),
                     scan: plan.scan.clone(),
                     ..Protection::default()
                 };
@@ -370,14 +373,14 @@ impl PrivacyStage {
         };
         // The same traversal again, in the same order: string i gets
         // detections[i].
-        let mut count = 0;
+        let mut types = Vec::new();
         let mut next = detections.iter();
         for_each_string(&mut document, &plan.fields, &mut |s, _| {
             let Some(found) = next.next().filter(|f| !f.is_empty()) else {
                 return;
             };
             let out = anonymize(s, found, &plan.policy, &mut ctx);
-            count += out.changed.len();
+            types.extend(out.changed);
             *s = out.text;
         });
         let mut restorable = ctx.used;
@@ -391,7 +394,8 @@ impl PrivacyStage {
             plan.policy.uses(Operator::Pseudonymize) || plan.policy.uses(Operator::Tokenize);
         let out = document.into_bytes();
         let protection = Protection {
-            count,
+            count: types.len(),
+            types,
             restorable: (reversible && !restorable.is_empty()).then(|| Arc::new(restorable)),
             scan: plan.scan.clone(),
             rewritten_length: Some(out.len()),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use amanah_gateway::body::full;
 
-use super::support::{assert_error, client, json, send, Harness, Setup};
+use super::support::{assert_error, client, get, json, send, Harness, Setup};
 
 const EMAIL: &str = "maria.gonzalez@example.org";
 const PHONE: &str = "+1 415 555 0132";
@@ -208,6 +208,12 @@ async fn block_refuses_with_422_naming_types_never_values() {
     }
     assert_none_of_the_values(&message);
     assert_eq!(h.seen_count(), 0, "a blocked request reached the upstream");
+    let (_, _, metrics) = send(&client(), get(&format!("http://{}/metrics", h.admin), None)).await;
+    let metrics = String::from_utf8(metrics.to_vec()).unwrap();
+    assert!(
+        metrics.contains("amanah_privacy_values_total{route=\"chat\",entity=\"US_SSN\"} 1"),
+        "{metrics}"
+    );
 
     let (status, _, _) = post_chat(
         &h,
