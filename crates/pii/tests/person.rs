@@ -161,3 +161,22 @@ fn offsets_are_char_boundaries_in_any_script() {
         }
     }
 }
+
+#[test]
+fn possessive_firms_and_signature_lines() {
+    assert_eq!(
+        people("and Kinnate Biopharma Inc.'s Lazarka Kurbus, and more"),
+        ["Lazarka Kurbus"]
+    );
+    assert_eq!(
+        people("Zulikha Melikov\nNICHIREI CORPORATION\nKeskiortentie 95"),
+        ["Zulikha Melikov"]
+    );
+}
+
+#[test]
+fn possessive_firms_and_signature_lines_near_misses() {
+    // a possessive of a common noun, and a heading on its own line
+    assert!(people("the company's Annual Report is out").is_empty());
+    assert!(people("Quarterly Results\nRevenue rose 5%").is_empty());
+}

@@ -129,3 +129,85 @@ fn offsets_are_char_boundaries() {
         }
     }
 }
+
+#[test]
+fn address_tails_and_shapes() {
+    let a = |t: &str| found(t, EntityType::StreetAddress);
+    // a tail over units, a city with a link word, a region and a code
+    assert_eq!(
+        a("located at 9734 Democracia 4098\nMontealegre del Castillo\n, AB\n Spain 54810"),
+        ["9734 Democracia 4098\nMontealegre del Castillo\n, AB\n Spain 54810"]
+    );
+    // the town after a unit
+    assert_eq!(
+        a("Our offices are at 60717 Viale Augusto 23 Apt. 489 Sezze Latina"),
+        ["60717 Viale Augusto 23 Apt. 489 Sezze Latina"]
+    );
+    // a numbered name kept by a tail with a postal code
+    assert_eq!(
+        a("Send it to 2389 81 Chalkokondili\nStockelsdorf\n, SH\n 20952"),
+        ["2389 81 Chalkokondili\nStockelsdorf\n, SH\n 20952"]
+    );
+    // US street suffixes (USPS list)
+    assert_eq!(
+        a("Ship to 12 Amelie Mountains\n Apt. 856"),
+        ["12 Amelie Mountains\n Apt. 856"]
+    );
+    // a street prefix before lower-case words
+    assert_eq!(
+        a("I'd like a taxi to Trg revolucije 59."),
+        ["Trg revolucije 59"]
+    );
+    assert_eq!(
+        a("The address is 23876 115 Rue de bayrout Suite 249"),
+        ["23876 115 Rue de bayrout Suite 249"]
+    );
+    // lower-case text
+    assert_eq!(
+        a("the address is 629 4308 morris street suite 151"),
+        ["629 4308 morris street suite 151"]
+    );
+    // a country with its qualifier
+    assert_eq!(
+        a("Send to 30267 Main Street Suite 523 Nicosia Cyprus (Greek) please"),
+        ["30267 Main Street Suite 523 Nicosia Cyprus (Greek)"]
+    );
+}
+
+#[test]
+fn intersections() {
+    let a = |t: &str| found(t, EntityType::StreetAddress);
+    assert_eq!(
+        a("The office is at the corner of 99 Derry Street and Inarkaevich Mill"),
+        ["the corner of 99 Derry Street and Inarkaevich Mill"]
+    );
+    assert_eq!(
+        a("Meet me at the corner of Auerstrasse 44 and Ditte Passage."),
+        ["the corner of Auerstrasse 44 and Ditte Passage"]
+    );
+    assert_eq!(
+        a("Please send it to Laura and Grote Baan 477."),
+        ["Laura and Grote Baan 477"]
+    );
+}
+
+#[test]
+fn address_tail_near_misses() {
+    let a = |t: &str| found(t, EntityType::StreetAddress);
+    // a phone number on the next line is no postal code
+    assert_eq!(
+        a("532 Tekniikantie 8\n Apt. 912\n PUNKAHARJU\n Finland 04882\n041 164 9606"),
+        ["532 Tekniikantie 8\n Apt. 912\n PUNKAHARJU\n Finland 04882"]
+    );
+    // a numbered name without a unit or postal code
+    assert!(a("We hired 3 New Engineers last week").is_empty());
+    // an IP address after a word
+    assert!(a("Ping 174.219.65.184 and tell me").is_empty());
+    // lower-case near misses: no street word, or a stop word inside
+    assert!(a("i need 2 more days to finish").is_empty());
+    assert!(a("we saw 3 dogs in the street").is_empty());
+    // "place" is an English verb
+    assert!(a("please place 5 orders today").is_empty());
+    // "and" between a pronoun and a street
+    assert!(a("Then I and Main 5 went home").is_empty());
+}

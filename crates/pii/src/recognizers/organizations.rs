@@ -211,7 +211,136 @@ const EXTRA_HEADS: &[&str] = &[
     "Dynamics",
     "Aktiengesellschaft",
     "Incorporation",
+    "Associates",
+    "Advisors",
+    "Journal",
+    "Magazine",
+    "Chemicals",
+    "Materials",
+    "Minerals",
+    "Mining",
+    "Metals",
+    "Textiles",
+    "Shipping",
+    "Hotels",
+    "Resorts",
+    "Restaurants",
+    "Stores",
+    "Publishing",
+    "Broadcasting",
+    "Telecommunications",
+    "Utilities",
+    "Engineering",
+    "Electronics",
+    "Instruments",
+    "Semiconductors",
+    "Manufacturing",
+    "Aerospace",
+    "Diagnostics",
+    "Biopharma",
+    "Bancorporation",
+    "Movers",
+    "ETN",
+    "UCITS",
 ];
+
+/// Security classes after a listed company's name.
+const SECURITY_CLASS: &[&str] = &[
+    "Preferred Shares",
+    "Preferred Stock",
+    "Depositary Shares",
+    "Common Stock",
+    "Ordinary Shares",
+    "Units",
+    "Unit",
+    "Warrants",
+    "Warrant",
+    "Rights",
+    "PFD",
+    "PREF",
+    "ADR",
+    "ADS",
+];
+
+/// The end of "Preferred Shares Series E" after a legal form ending at
+/// `end` (or `end`).
+fn security_class_end(text: &str, end: usize) -> usize {
+    let rest = &text[end..];
+    let Some(r) = rest.strip_prefix(' ') else {
+        return end;
+    };
+    let Some(c) = SECURITY_CLASS.iter().find(|c| {
+        r.starts_with(*c)
+            && !r[c.len()..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric)
+    }) else {
+        return end;
+    };
+    let mut e = end + 1 + c.len();
+    // "Series E", "Class A"
+    for lead in [" Series ", " Class "] {
+        if let Some(r) = text[e..].strip_prefix(lead) {
+            let w: &str = r.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+            if !w.is_empty()
+                && w.len() <= 2
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            {
+                e += lead.len() + w.len();
+            }
+        }
+    }
+    e
+}
+
+/// All-capital listing names with a share-class slash ("ETFS FORE/3X LONG
+/// EUR SHORT USD", "JPMORGAN CHASE/SH SH"): two or more tokens, one with
+/// letters on both sides of a slash, another of letters only.
+fn find_listings(text: &str, out: &mut Vec<Detection>) {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?:^|[ \t\n:,(>])((?:[A-Z][A-Z0-9.&\-]*[ ])*[A-Z0-9][A-Z0-9.\-]*/[A-Z0-9][A-Z0-9.\-]*(?:[ ][A-Z0-9][A-Z0-9.%\-]*)*)",
+        )
+        .expect("listing regex")
+    });
+    for c in re.captures_iter(text) {
+        let Some(m) = c.get(1) else { continue };
+        let span = m.as_str().trim_end_matches('.');
+        let end = m.start() + span.len();
+        if text[end..].starts_with(char::is_alphabetic) {
+            continue;
+        }
+        let toks: Vec<&str> = span.split(' ').collect();
+        let slashed = toks.iter().any(|t| {
+            t.split('/')
+                .filter(|p| p.chars().any(|c| c.is_ascii_uppercase()))
+                .count()
+                >= 2
+        });
+        let worded = toks
+            .iter()
+            .any(|t| !t.contains('/') && t.len() >= 2 && t.chars().all(|c| c.is_ascii_uppercase()));
+        if toks.len() >= 2 && slashed && worded {
+            out.push(Detection::new(
+                m.start(),
+                end,
+                EntityType::Organization,
+                0.55,
+                "organization",
+            ));
+        }
+    }
+}
+
+/// Roman numerals after a legal form ("Merger Corp. II").
+const SERIES: &[&str] = &["I", "II", "III", "IV", "V", "VI"];
+
+/// Words after an organisation name that say so ("Where is X
+/// headquartered?", "X's headquarters").
+const ORG_AFTER: &[&str] = &["headquartered", "headquarters", "hq"];
 
 /// The entry of [`EXTRA_HEADS`] that `word` is, ignoring ASCII case.
 fn extra_head(word: &str) -> Option<&'static str> {
@@ -301,9 +430,23 @@ const GLUED: &[&str] = &["Inc", "Ltd", "Corp", "Limited", "LLC", "Incorporated"]
 /// A token ending in a glued legal form: the span to report, if any.
 fn glued_suffix(text: &str, start: usize, end: usize) -> Option<usize> {
     let w = &text[start..end];
-    let suffix = GLUED.iter().find(|g| w.ends_with(*g))?;
-    let stem = &w[..w.len() - suffix.len()];
-    if stem.chars().count() < 3 || !stem.chars().last().is_some_and(char::is_lowercase) {
+    // "holdingsInc.", and "HOLDINGSInc." / "MEDIASEEKinc.": the case
+    // change marks the seam
+    let (suffix, upper_stem) = match GLUED.iter().find(|g| w.ends_with(*g)) {
+        Some(g) => (g.len(), false),
+        None => (
+            ["inc", "ltd", "corp"]
+                .iter()
+                .find(|g| w.ends_with(*g) && text[end..].starts_with('.'))?
+                .len(),
+            true,
+        ),
+    };
+    let stem = &w[..w.len() - suffix];
+    let upper = stem.chars().count() >= 3 && is_all_caps(stem);
+    if stem.chars().count() < 3
+        || !(stem.chars().last().is_some_and(char::is_lowercase) && !upper_stem || upper)
+    {
         return None;
     }
     Some(if text[end..].starts_with('.') {
@@ -370,6 +513,20 @@ impl Recognizer for OrganizationRecognizer {
                     _ => break,
                 }
             }
+            // "James Halstead PLC Preferred Shares", "CENAQ Energy Corp. Unit"
+            if legal {
+                end = security_class_end(text, end);
+            }
+            // "Legato Merger Corp. II"
+            if legal {
+                let rest = &text[end..];
+                if let Some(r) = rest.strip_prefix(' ') {
+                    let w = r.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+                    if SERIES.contains(&w) {
+                        end += 1 + w.len();
+                    }
+                }
+            }
             // "Bank of Ireland", "University of Oxford"
             if !legal && text[end..].starts_with(" of ") {
                 let k = j + 1;
@@ -409,6 +566,8 @@ impl Recognizer for OrganizationRecognizer {
                 let w = &text[p.start..p.end];
                 let co_dot = gap == "." && w.eq_ignore_ascii_case("co");
                 if !(gap == " "
+                    || gap == " ("
+                    || gap == ") "
                     || gap == " & "
                     || gap == "&"
                     || gap == ". "
@@ -432,7 +591,21 @@ impl Recognizer for OrganizationRecognizer {
                 } else {
                     is_cap(w) || linked || w.chars().all(|c| c.is_ascii_digit())
                 };
-                if !ok || STOP_LEFT.contains(&w) {
+                // "Open Water I Corp.": a numeral inside a name
+                let numeral = w == "I"
+                    && k >= 2
+                    && is_cap(&text[toks[k - 2].start..toks[k - 2].end])
+                    && &text[toks[k - 2].end..p.start] == " ";
+                if !ok || STOP_LEFT.contains(&w) && !numeral {
+                    break;
+                }
+                // "CKD Corporation and John Hancock Investors Trust": a link
+                // after another organisation ends this one
+                let legal_at = |q: crate::recognizers::places::Tok| {
+                    is_suffix_at(text, q.start).is_some_and(|(e, _, l)| l && e >= q.end)
+                };
+                if w == "and" && k >= 2 && legal_at(toks[k - 2]) || gap.contains('&') && legal_at(p)
+                {
                     break;
                 }
                 if gap == ", " {
@@ -528,6 +701,71 @@ impl Recognizer for OrganizationRecognizer {
                 "organization",
             ));
         }
+        // "PIMCO FXD/SHS GBP": an exchange's all-caps listing name
+        if text.contains('/') && !crate::recognizers::places::mostly_upper(text) {
+            find_listings(text, out);
+        }
+        // "Where is X headquartered?", "X's headquarters"
+        for (idx, t) in toks.iter().enumerate() {
+            let w = &text[t.start..t.end];
+            if !ORG_AFTER.iter().any(|a| w.eq_ignore_ascii_case(a)) || idx == 0 {
+                continue;
+            }
+            let mut k = idx;
+            let gap0 = &text[toks[k - 1].end..t.start];
+            if !matches!(gap0, " " | "'s " | "’s ") {
+                continue;
+            }
+            let last = &text[toks[k - 1].start..toks[k - 1].end];
+            let end = if last.ends_with("'s") || last.ends_with("’s") {
+                toks[k - 1].start + last.len()
+                    - last
+                        .chars()
+                        .rev()
+                        .take(2)
+                        .map(char::len_utf8)
+                        .sum::<usize>()
+            } else {
+                toks[k - 1].end + usize::from(text[toks[k - 1].end..].starts_with('.'))
+            };
+            let mut start = end;
+            let mut n = 0;
+            while k > 0 && n < 8 {
+                let p = toks[k - 1];
+                let pw = &text[p.start..p.end];
+                let gap = &text[p.end..if k == idx { p.end } else { start }];
+                if k != idx && !matches!(gap, " " | ". " | " & " | "/" | "-" | " (" | ") " | ".") {
+                    break;
+                }
+                let ok = (is_cap(pw) || is_all_caps(pw) || pw.chars().any(|c| c.is_ascii_digit()))
+                    && !STOP_LEFT.contains(&pw)
+                    || n > 0 && LINKS.contains(&pw) && pw != "the";
+                if !ok {
+                    break;
+                }
+                start = p.start;
+                n += 1;
+                k -= 1;
+            }
+            // drop leading links
+            while n > 0 {
+                let w0 = text[start..].split(' ').next().unwrap_or("");
+                if !LINKS.contains(&w0) {
+                    break;
+                }
+                start += w0.len() + 1;
+                n -= 1;
+            }
+            if n > 0 && start < end {
+                out.push(Detection::new(
+                    start,
+                    end,
+                    EntityType::Organization,
+                    0.6,
+                    "organization",
+                ));
+            }
+        }
         // capitalized run after an employment context: "works at Initech"
         for (idx, t) in toks.iter().enumerate() {
             if t.start < covered_to.min(t.start) {
@@ -552,9 +790,19 @@ impl Recognizer for OrganizationRecognizer {
             }
             let mut end = t.end;
             let mut n = idx + 1;
-            while n < toks.len() && toks[n].start == end + 1 && n < idx + 4 {
+            let caps = is_all_caps(w);
+            while n < toks.len()
+                && (toks[n].start == end + 1 || caps && &text[end..toks[n].start] == "/")
+                && n < idx + 6
+            {
                 let nw = &text[toks[n].start..toks[n].end];
-                if !(is_cap(nw) || is_all_caps(nw) || nw == "&") {
+                // "XTRACKERS NIKKEL 22/JPY": an all-caps listing name
+                let listing = caps
+                    && (is_all_caps(nw)
+                        || nw
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+                if !(is_cap(nw) || is_all_caps(nw) || nw == "&" || listing) {
                     break;
                 }
                 end = toks[n].end;

@@ -882,6 +882,38 @@ fn find_names(text: &str, toks: &[Tok], out: &mut Vec<Detection>) {
     }
 }
 
+/// Whether an organisation's possessive precedes `start`: "Inc.'s Jane
+/// Roe", "Acme Trust's John Doe".
+fn org_possessive_before(text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let Some(b) = before
+        .strip_suffix("'s ")
+        .or_else(|| before.strip_suffix("’s "))
+    else {
+        return false;
+    };
+    let w = b
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
+    let w = w.rsplit('.').next().unwrap_or(w);
+    w.len() >= 2
+        && (gazetteer::lookup(List::OrgSuffixes, w).is_some()
+            || gazetteer::lookup(List::OrgSuffixes, &format!("{w}.")).is_some()
+            || matches!(w, "ETF" | "ETN" | "Enter" | "Trust" | "Fund"))
+}
+
+/// Whether the run `start..end` is the first line of a block of lines (a
+/// signature or an address label: "Jane Roe\nAcme Inc\n12 Main St").
+fn heads_block(text: &str, start: usize, end: usize) -> bool {
+    text[..start].trim_start_matches(['>', ' ']).is_empty()
+        && text[end..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with('\n')
+        && text[end..].trim().contains('\n')
+}
+
 /// Whether a number precedes `start` on its line ("512 Søren Jaabæks vei").
 fn after_digits(text: &str, start: usize) -> bool {
     let before = text[..start].trim_end_matches([' ', '\t']);
@@ -984,9 +1016,12 @@ fn name_run(
     let start = toks[j].start;
     let end = toks[k].end;
     let words_before_name = context_words_before(text, start);
-    let ctx_before = context_before(words_before_name.as_ref(), CONTEXT_BEFORE);
+    let ctx_before = context_before(words_before_name.as_ref(), CONTEXT_BEFORE)
+        || n_words >= 2 && org_possessive_before(text, start);
     let weak_before = !ctx_before && context_before(words_before_name.as_ref(), WEAK_BEFORE);
-    let ctx_after = context_after(text, end) || toks[k].possessive;
+    let ctx_after = context_after(text, end)
+        || toks[k].possessive
+        || (2..=3).contains(&n_words) && heads_block(text, start, end);
     let ctx = ctx_before || ctx_after;
 
     let first_w = freq_weight(ev[0].first);

@@ -1030,11 +1030,11 @@ fn score_place(
 // ---------------------------------------------------------------------------
 // Street addresses
 
-const STREET_TYPES: &str = r"Street|St|Str|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Terr|Close|Cl|Crescent|Cres|Cr|Square|Sq|Highway|Hwy|Parkway|Pkwy|Route|Rte|Circle|Cir|Trail|Trl|Alley|Aly|Row|Walk|Mews|Gardens|Gdns|Grove|Gr|Hill|Hills|Park|Green|Rise|View|Loop|Pike|Plaza|Quay|Wharf|Path|Point|Pt|Ridge|Crossing|Xing|Expressway|Expy|Freeway|Fwy|Turnpike|Tpke|Estate|Estates|Heights|Hts|Manor|Meadow|Meadows|Fields|Gate|Vale|Centre|Center|Ctr|Junction|Bypass|Causeway|Esplanade|Promenade|Embankment|Parade|Broadway|Creek|Glen|Harbor|Harbour|Hollow|Landing|Ln|Oval|Pass|Plains|Ramp|Spur|Station|Summit|Trace|Track|Tunnel|Valley|Village|Villas|Vista|Wynd|Brae|Chase|Croft|Dene|Drove|Garth|Gate|Hey|Nook|Yard|Wood|Woods|Cove|Creek|Bend|Run|Knoll|Court|Courts";
+const STREET_TYPES: &str = r"Street|St|Str|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Terr|Close|Cl|Crescent|Cres|Cr|Square|Sq|Highway|Hwy|Parkway|Pkwy|Route|Rte|Circle|Cir|Trail|Trl|Alley|Aly|Row|Walk|Mews|Gardens|Gdns|Grove|Gr|Hill|Hills|Park|Green|Rise|View|Loop|Pike|Plaza|Quay|Wharf|Path|Point|Pt|Ridge|Crossing|Xing|Expressway|Expy|Freeway|Fwy|Turnpike|Tpke|Estate|Estates|Heights|Hts|Manor|Meadow|Meadows|Fields|Gate|Vale|Centre|Center|Ctr|Junction|Bypass|Causeway|Esplanade|Promenade|Embankment|Parade|Broadway|Creek|Glen|Harbor|Harbour|Hollow|Landing|Ln|Oval|Pass|Plains|Ramp|Spur|Station|Summit|Trace|Track|Tunnel|Valley|Village|Villas|Vista|Wynd|Brae|Chase|Croft|Dene|Drove|Garth|Gate|Hey|Nook|Yard|Wood|Woods|Cove|Creek|Bend|Run|Knoll|Court|Courts|Annex|Arcade|Bayou|Beach|Bluff|Bluffs|Bottom|Branch|Bridge|Brook|Brooks|Burg|Burgs|Canyon|Cape|Centers|Circles|Cliff|Cliffs|Common|Commons|Corner|Corners|Course|Coves|Crest|Crossroad|Crossroads|Curve|Dale|Dam|Divide|Drives|Extension|Extensions|Falls|Ferry|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks|Fort|Freeway|Gateway|Glens|Greens|Groves|Harbors|Haven|Inlet|Island|Islands|Isle|Junctions|Knolls|Lake|Lakes|Light|Lights|Lock|Locks|Lodge|Manors|Mill|Mills|Mission|Motorway|Mount|Mountain|Mountains|Neck|Orchard|Overpass|Parks|Parkways|Passage|Pine|Pines|Plain|Points|Port|Ports|Prairie|Radial|Ranch|Rapid|Rapids|Ridges|River|Roads|Shoal|Shoals|Shore|Shores|Skyway|Spring|Springs|Spurs|Squares|Stravenue|Stream|Streets|Throughway|Trafficway|Underpass|Viaduct|Views|Ville|Walks|Ways|Well|Wells";
 
 const EURO_SUFFIXES: &str = r"straße|strasse|str\.|gasse|weg|allee|platz|damm|ufer|steig|pfad|vej|gade|gatan|gata|vägen|väg|veien|vegen|gate|katu|tie|kuja|polku|kaari|rinne|laan|straat|steenweg|dreef|plein|gracht|kade|singel|utca|útja|út|ulica|cesta|ulice|třída|nábřeží|náměstí|sokak|caddesi|bulvarı|tér|köz|sor";
 
-const EURO_PREFIXES: &str = r"Rue|rue|Avenue|avenue|Av\.|Avda\.?|Avenida|Rua|Calle|C/|Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Chemin|chemin|Quai|quai|Boulevard|boulevard|Bd|Allée|allée|Impasse|impasse|Place|place|Plaza|Paseo|Carrer|Travessa|Praça|Rambla|Ronda|Camino|Carretera|ul\.|Ul\.|Al\.|Aleja|aleja|Strada|Str\.|Piața|Calea|Odos|Leoforos|Cruce|Pasaje|Trav\.|Vía|Estrada|Alameda|Largo|Contrada|Borgo";
+const EURO_PREFIXES: &str = r"Trg|trg|Λ\.|Οδός|Rue|rue|Avenue|avenue|Av\.|Avda\.?|Avenida|Rua|Calle|C/|Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Chemin|chemin|Quai|quai|Boulevard|boulevard|Bd|Allée|allée|Impasse|impasse|Place|place|Plaza|Paseo|Carrer|Travessa|Praça|Rambla|Ronda|Camino|Carretera|ul\.|Ul\.|Al\.|Aleja|aleja|Strada|Str\.|Piața|Calea|Odos|Leoforos|Cruce|Pasaje|Trav\.|Vía|Estrada|Alameda|Largo|Contrada|Borgo";
 
 /// Street addresses.
 #[derive(Debug)]
@@ -1050,6 +1050,16 @@ pub struct StreetAddressRecognizer {
     generic_lower: BoundaryRegex,
     unit_before: Regex,
     unit: Regex,
+    /// "Name and " before an intersection's street.
+    and_before: Regex,
+    /// "2389 81 Chalkokondili": a numbered name, kept with a tail that holds
+    /// a unit or a postal code.
+    numbered_name: BoundaryRegex,
+    /// "629 4308 morris street": the core in lower-case text.
+    core_lower: BoundaryRegex,
+    /// "Trg revolucije 59", "al. marszałka józefa piłsudskiego 41": a
+    /// street prefix no English word is, then any words and a number.
+    strong_prefix: BoundaryRegex,
     postal: Regex,
     /// Prefilters: a literal every match of `euro_suffix` (resp.
     /// `euro_prefix` and `euro_numfirst`) contains. Without `\b` they stay
@@ -1067,7 +1077,11 @@ impl Default for StreetAddressRecognizer {
 
 const NAME_WORD: &str = r"(?:\p{Lu}[\p{L}'’.\-]*|\d{1,3}(?:st|nd|rd|th)|[A-Z]\.)";
 /// Lower-case street words inside a street name ("Pernilles vei 115").
-const LOWER_STREET: &str = r"(?:vei|veg|vej|veien|tee|põik|allé|alle|fasor|utca|út|útja|u\.|tér|körút|sor|gata|gatan|gade|katu|tie|kuja|rue|strada|ulica|ul\.|caddesi|sokak|sokağı|via|rúa|calle|avenida|rua|straat|weg|gasse|laan|plads|torg|tori|gl\.|vägen|väg|stræde|plass|stig|cesta|ulice|náměstí|tánc|trg|ulitsa|prospekt)";
+const LOWER_STREET: &str = r"(?:vei|veg|vej|veien|tee|põik|allé|alle|fasor|utca|út|útja|u\.|tér|körút|sor|gata|gatan|gade|katu|tie|kuja|rue|strada|ulica|ul\.|caddesi|sokak|sokağı|via|rúa|calle|avenida|rua|straat|weg|gasse|laan|plads|torg|tori|gl\.|vägen|väg|stræde|plass|stig|cesta|ulice|náměstí|tánc|trg|ulitsa|prospekt|kapu|köz|sétány|rakpart|aleja|gränd|raitti|tänav|iela|gatvė)";
+
+/// Links of French, Spanish, Portuguese and Italian street names, before a
+/// lower-case name ("Rue de bayrout").
+const ROMANCE_LINKS: &str = r"(?:de|du|des|la|le|les|del|da|do|dos|das|di|della)";
 
 const LINKS: &str = r"(?:de|la|le|du|des|del|della|di|da|van|von|der|den|of|the|and|&|y|e)";
 
@@ -1080,13 +1094,13 @@ impl StreetAddressRecognizer {
             r"(?:\b\d{{1,6}}[ \t]+)?\b(?:{NAME_WORD}[ \t]+(?:(?:{NAME_WORD}|{LINKS})[ \t]+){{0,3}})?(?:\p{{L}}{{3,}}(?i:{EURO_SUFFIXES})|(?i:{EURO_SUFFIXES}))[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[/-]\d{{1,4}}\b)?"
         );
         let euro_prefix = format!(
-            r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:{EURO_PREFIXES})[ \t]*(?:{NAME_WORD}|{LINKS}|\d{{1,4}})(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,2}}(?:st|nd|rd|th)?)){{0,5}}?(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b|[ \t]*\n)"
+            r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:{EURO_PREFIXES})[ \t]*(?:{NAME_WORD}|{LINKS}|\d{{1,4}})(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,2}}(?:st|nd|rd|th)?)){{0,5}}?(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?|[ \t]*\n)"
         );
         let generic = format!(
-            r"(?:\b\d{{1,6}}[A-Za-z]?[ \t]+)?(?:\b\d{{1,6}}[ \t]+)?\b{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|{LOWER_STREET})){{0,3}}\.?[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?"
+            r"(?:\b\d{{1,6}}[A-Za-z]?[ \t]+)?(?:\b\d{{1,6}}[ \t]+)?\b{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|(?:\p{{Ll}}[\p{{L}}'’\-]*[ \t]+)?{LOWER_STREET})){{0,3}}\.?[ \t]+\d{{1,5}}[A-Za-z]?\b\.?(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?"
         );
         let euro_numfirst = format!(
-            r"\b\d{{1,5}}[A-Za-z]?,?[ \t]+(?:{EURO_PREFIXES})[ \t]+(?:{LINKS}[ \t]+){{0,3}}{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?(?:[ \t]+{NAME_WORD}|\b)"
+            r"\b(?:\d{{1,6}}[ \t]+)?\d{{1,5}}[A-Za-z]?,?[ \t]+(?:{EURO_PREFIXES})[ \t]+(?:(?:{LINKS}[ \t]+){{0,3}}{NAME_WORD}|(?:{ROMANCE_LINKS}[ \t]+){{1,3}}\p{{Ll}}[\p{{L}}'’\-]+)(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?(?:[ \t]+{NAME_WORD}|\b)(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b)?"
         );
         Self {
             euro_numfirst: BoundaryRegex::new(&euro_numfirst).expect("euro number-first regex"),
@@ -1098,8 +1112,22 @@ impl StreetAddressRecognizer {
                 r"\b\d{1,6}[ \t]+(?:\d{1,6}[ \t]+)?\p{Ll}[\p{L}'’.\-]*(?:[ \t]+\p{Ll}[\p{L}'’.\-]*){0,3}[ \t]+\d{1,5}[a-z]?\b",
             )
             .expect("lower-case address regex"),
+            core_lower: BoundaryRegex::new(
+                r"\b\d{1,6}(?:[ \t]+\d{1,6})?[ \t]+\p{Ll}[\p{L}'’\-]*(?:[ \t]+\p{Ll}[\p{L}'’\-]*){0,3}?[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|terrace|crescent|square|highway|hwy|parkway|pkwy|circle|trail|alley)\b\.?",
+            )
+            .expect("lower-case core regex"),
+            strong_prefix: BoundaryRegex::new(&format!(
+                r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:Trg|trg|Ulica|ulica|ul\.|Ul\.|al\.|Al\.|Aleja|aleja|Calle|calle|Rua|rua|Rue|rue|Avenida|avenida|Viale|viale|Strada|strada|Λ\.|Οδός)[ \t]+(?:{NAME_WORD}|\p{{Ll}}[\p{{L}}'’\-]*)(?:[ \t]+(?:{NAME_WORD}|\p{{Ll}}[\p{{L}}'’\-]*)){{0,4}}?,?[ \t]+\d{{1,5}}[A-Za-z]?\b"
+            ))
+            .expect("strong prefix regex"),
+            and_before: Regex::new(r"(?:^|[ \t\n])(\p{Lu}[\p{L}'’\-]+)[ \t]+(?:and|&)[ \t]+$")
+                .expect("and before regex"),
+            numbered_name: BoundaryRegex::new(&format!(
+                r"\b\d{{1,6}}(?:[ \t]+\d{{1,6}})?[ \t]+(?:(?:{EURO_PREFIXES})[ \t]+)?{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,5}}\b)){{0,4}}"
+            ))
+            .expect("numbered name regex"),
             unit_before: Regex::new(
-                r"(?i:\b(?:apt\.?|apartment|suite|ste\.?|unit|flat)[ \t]*#?\d{1,5}[A-Za-z]?[ \t,]+)$",
+                r"(?i:\b(?:apt\.?|apartment|suite|ste\.?|unit|flat)[ \t]*#?(?:\d{1,5}[A-Za-z]?[ \t,]+)?)$",
             )
             .expect("unit before regex"),
             core: BoundaryRegex::new(&core).expect("address core regex"),
@@ -1150,9 +1178,19 @@ enum Piece {
 impl StreetAddressRecognizer {
     /// Extends an address core ending at `end` over units and a
     /// "City, ST 12345" / country tail. Returns the new end.
-    fn extend(&self, text: &str, mut end: usize) -> (usize, bool) {
+    fn extend(&self, text: &str, end: usize) -> (usize, bool) {
+        let (end, terminal, _) = self.extend_tail(text, end);
+        (end, terminal)
+    }
+
+    /// [`Self::extend`], also telling whether the tail holds a unit or a
+    /// postal code (strong evidence of an address).
+    fn extend_tail(&self, text: &str, mut end: usize) -> (usize, bool, bool) {
         let lower_text = !text.chars().any(char::is_uppercase);
         let mut terminal = false;
+        let mut strong = false;
+        let mut after_unit = false;
+        let mut last = None;
         let mut pos = end;
         let mut words = 0;
         let mut newlines = 0;
@@ -1185,6 +1223,9 @@ impl StreetAddressRecognizer {
                 && self.last_line.is_match(&text[pos + skip..])
                 && !is_military(&text[pos + skip..])
             {
+                // an address label's last line: evidence, left to the
+                // ZIP code recognizer
+                strong = true;
                 break;
             }
             let at = pos + skip;
@@ -1192,9 +1233,27 @@ impl StreetAddressRecognizer {
             if rest.is_empty() {
                 break;
             }
-            let (piece, pend) = if let Some(m) = self.unit.find(rest) {
+            let paren = (matches!(last, Some(Piece::Region | Piece::Word))
+                && nl == 0
+                && rest.starts_with('('))
+            .then(|| rest.find(')'))
+            .flatten()
+            .filter(|&k| k < 24 && rest[1..k].chars().all(|c| c.is_alphabetic() || c == ' '));
+            let (piece, pend) = if let Some(k) = paren {
+                // "Cyprus (Greek)"
+                (Piece::Region, at + k + 1)
+            } else if let Some(m) = self.unit.find(rest) {
                 (Piece::Unit, at + m.end())
             } else if let Some(m) = self.postal.find(rest) {
+                // a code on a new line stands alone on it ("\n 20952"), a
+                // line of digits is a phone number
+                if nl > 0
+                    && rest[m.end()..]
+                        .trim_start_matches([' ', '\t'])
+                        .starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '(' | '+'))
+                {
+                    break;
+                }
                 (Piece::Postal, at + m.end())
             } else if rest.len() >= 2
                 && rest.as_bytes()[0].is_ascii_uppercase()
@@ -1217,6 +1276,13 @@ impl StreetAddressRecognizer {
                     .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '\'' | '.'))
                     .collect();
                 let w = w.trim_end_matches('.');
+                // "Montealegre del Castillo", "Šentilj v Slovenskih": a link
+                // inside a city name
+                if words > 0 && nl == 0 && CITY_LINKS.contains(&w) {
+                    pos = at + w.len();
+                    pieces += 1;
+                    continue;
+                }
                 if w.is_empty()
                     || !(is_cap(w) || is_all_caps(w) || lower_text && !NOT_TAIL.contains(&w))
                     || words >= 5
@@ -1233,12 +1299,18 @@ impl StreetAddressRecognizer {
             newlines += nl;
             pieces += 1;
             pos = pend;
+            last = Some(piece);
             if piece != Piece::Word {
                 end = pend;
                 terminal = true;
+                strong |= matches!(piece, Piece::Unit | Piece::Postal);
+                after_unit = piece == Piece::Unit;
+            } else if after_unit && words <= 3 {
+                // "Apt. 091 Fácánkert Tolna": the town after a unit
+                end = pend;
             }
         }
-        (end, terminal)
+        (end, terminal, strong)
     }
 
     /// Pushes an address from `start` to `end` (extended); `score` is for
@@ -1256,10 +1328,41 @@ impl StreetAddressRecognizer {
             + text[start..end]
                 .trim_end_matches([' ', ',', '\n', '\t'])
                 .len();
+        let mut end = end;
+        let mut corner = false;
         if let Some(m) = self.unit_before.find(&text[..start]) {
             start = m.start();
         }
-        let score = if terminal {
+        // "the corner of 99 Derry Street and Inarkaevich Mill"
+        let before = &text[..start];
+        let mut from = before.len().saturating_sub(14);
+        while !before.is_char_boundary(from) {
+            from += 1;
+        }
+        let lower_before = before[from..].to_ascii_lowercase();
+        if let Some(n) = ["the corner of ", "corner of "]
+            .iter()
+            .find(|p| lower_before.ends_with(*p))
+            .map(|p| p.len())
+        {
+            start -= n;
+            end = self.and_street(text, end);
+            corner = true;
+        } else if !text[start..].starts_with(|c: char| c.is_ascii_digit()) {
+            // "Laura and Grote Baan 477": an intersection
+            if let Some(c) = self.and_before.captures(before) {
+                let w = c.get(1).map_or("", |m| m.as_str());
+                if !STOP_CROSS.contains(&w) {
+                    start = c.get(0).map_or(start, |m| {
+                        m.start() + (m.len() - m.as_str().trim_start().len())
+                    });
+                }
+            }
+        }
+        let score = if corner {
+            // "the corner of": explicit; wins over a name in the second street
+            0.97
+        } else if terminal {
             (score + 0.1).clamp(0.93, 0.96)
         } else {
             score
@@ -1305,8 +1408,26 @@ impl Recognizer for StreetAddressRecognizer {
                 self.push(text, m.start(), m.end(), 0.85, out);
             }
             self.find_generic(&self.generic, text, out);
+            for m in self.numbered_name.find_iter(text) {
+                // a unit or postal code needs a digit soon after
+                let soon = text[m.end()..].bytes().take(64);
+                if !soon.clone().any(|b| b.is_ascii_digit()) && !soon.clone().any(|b| b == b'\n') {
+                    continue;
+                }
+                let (_, _, strong) = self.extend_tail(text, m.end());
+                if strong {
+                    self.push(text, m.start(), m.end(), 0.8, out);
+                }
+            }
             if !text.chars().any(char::is_uppercase) {
                 self.find_generic(&self.generic_lower, text, out);
+                for m in self.core_lower.find_iter(text) {
+                    let words = m.as_str().split([' ', '\t']);
+                    if words.clone().any(|w| NOT_STREET.contains(&w)) {
+                        continue;
+                    }
+                    self.push(text, m.start(), m.end(), 0.75, out);
+                }
             }
             if self.any_euro_suffix.is_match(text) {
                 for m in self.euro_suffix.find_iter(text) {
@@ -1321,12 +1442,22 @@ impl Recognizer for StreetAddressRecognizer {
                 }
             }
         }
+        if euro_prefix && digit {
+            for m in self.strong_prefix.find_iter(text) {
+                let s = m.as_str();
+                let start = m.start() + (s.len() - s.trim_start().len());
+                self.push(text, start, m.end(), 0.7, out);
+            }
+        }
         if euro_prefix {
             for m in self.euro_prefix.find_iter(text) {
                 let s = m.as_str();
                 let start = m.start() + (s.len() - s.trim_start().len());
                 let end = start + text[start..m.end()].trim_end().len();
-                self.push(text, start, end, 0.7, out);
+                // "ul. Okólna 133 Nishioka Spur": as good as the core it holds
+                let typed = text[..end].ends_with(|c: char| c.is_alphabetic() || c == '.')
+                    && text[start..end].contains(|c: char| c.is_ascii_digit());
+                self.push(text, start, end, if typed { 0.9 } else { 0.7 }, out);
             }
         }
     }
@@ -1341,16 +1472,35 @@ impl StreetAddressRecognizer {
             let after = &text[m.end()..];
             if after.starts_with([',', '.', ':'])
                 && after[1..].starts_with(|c: char| c.is_ascii_digit())
+                || s.ends_with('.') && after.starts_with(|c: char| c.is_ascii_digit())
             {
                 continue;
             }
-            if s.split([' ', '\t'])
-                .any(|w| NOT_STREET.contains(&w.trim_end_matches('.').to_lowercase().as_str()))
+            // a word that is no street name: the street starts after it
+            // ("order 5521", "to Main 5"); "Laura and Grote Baan 477" is an
+            // intersection
+            let mut from = 0;
+            let mut off = 0;
+            let mut prev_cap = false;
+            for w in s.split([' ', '\t']) {
+                let lw = w.trim_end_matches('.').to_lowercase();
+                let cross = lw == "and" && prev_cap && off > 0;
+                if NOT_STREET.contains(&lw.as_str()) && !cross {
+                    from = off + w.len();
+                }
+                prev_cap = is_cap(w) && !STOP_CROSS.contains(&w);
+                off += w.len() + 1;
+            }
+            let mstart = m.start() + from;
+            let s = text[mstart..m.end()].trim_start_matches([' ', '\t']);
+            let mstart = m.end() - s.len();
+            if from > 0
+                && !(s.starts_with(|c: char| c.is_uppercase()) && s.split([' ', '\t']).count() >= 2)
             {
                 continue;
             }
             let numbered = s.starts_with(|c: char| c.is_ascii_digit());
-            let ctx = words_before(text, m.start(), 8)
+            let ctx = words_before(text, mstart, 8)
                 .iter()
                 .any(|w| ADDRESS_CONTEXT.contains(&w.as_str()))
                 || words_after(text, m.end(), 1)
@@ -1358,15 +1508,86 @@ impl StreetAddressRecognizer {
                     .is_some_and(|w| matches!(w.as_str(), "street" | "road" | "avenue"));
             let (_, terminal) = self.extend(text, m.end());
             let score = match (numbered, ctx, terminal) {
+                // "Keskiortentie 95 Satu Plains": as good as the core it holds
+                (_, _, true) if s.ends_with(|c: char| c.is_alphabetic() || c == '.') => 0.9,
                 (_, _, true) => 0.8,
                 (true, true, _) => 0.75,
                 (false, true, _) => 0.6,
                 (true, false, false) => 0.45,
                 _ => continue,
             };
-            self.push(text, m.start(), m.end(), score, out);
+            // "Grote Baan 477." ends a sentence; "Baross tér 36." is Hungarian
+            let mut mend = m.end();
+            if s.ends_with('.')
+                && after.chars().next().is_none_or(char::is_whitespace)
+                && !s.split(' ').any(|w| HU_STREET.contains(&w))
+            {
+                mend -= 1;
+            }
+            self.push(text, mstart, mend, score, out);
         }
     }
+}
+
+/// Hungarian street words, whose house numbers end in a full stop.
+const HU_STREET: &[&str] = &[
+    "u.", "utca", "út", "útja", "tér", "körút", "fasor", "kapu", "köz", "sor", "sétány", "rakpart",
+];
+
+/// Capitalized words that are no street before "and <street>".
+const STOP_CROSS: &[&str] = &[
+    "The", "A", "An", "I", "We", "You", "He", "She", "They", "It", "This", "That", "And", "Or",
+    "Both", "Between", "Please", "Yes", "No", "Mr", "Mrs", "Ms", "Dr",
+];
+
+impl StreetAddressRecognizer {
+    /// The end of " and Y Passage" after an address ending at `end`, the
+    /// second street of "the corner of X and Y".
+    fn and_street(&self, text: &str, end: usize) -> usize {
+        let rest = &text[end..];
+        let Some(after) = rest
+            .strip_prefix(" and ")
+            .or_else(|| rest.strip_prefix(" & "))
+        else {
+            return end;
+        };
+        let mut pos = end + (rest.len() - after.len());
+        let mut got = end;
+        let mut n = 0;
+        while n < 5 {
+            let w: &str = text[pos..]
+                .split([' ', '\t', '\n', ',', '?', '!', ';', ':'])
+                .next()
+                .unwrap_or("");
+            let w = w.trim_end_matches('.');
+            if w.is_empty() {
+                break;
+            }
+            let ok = is_cap(w)
+                || w.chars().all(|c| c.is_ascii_digit())
+                || matches!(w, "de" | "la" | "du" | "des" | "del" | "di" | "van" | "von")
+                || is_lower_word(w)
+                    && !NOT_TAIL.contains(&w)
+                    && !text.chars().any(char::is_uppercase);
+            if !ok {
+                break;
+            }
+            pos += w.len();
+            if is_cap(w) || w.chars().all(|c| c.is_alphanumeric()) {
+                got = pos;
+            }
+            n += 1;
+            if !text[pos..].starts_with(' ') {
+                break;
+            }
+            pos += 1;
+        }
+        got
+    }
+}
+
+fn is_lower_word(w: &str) -> bool {
+    !w.is_empty() && w.chars().all(char::is_lowercase)
 }
 
 /// Words never part of a "Name 12" street ("March 2020", "Article 50").
@@ -1530,6 +1751,12 @@ const NOT_STREET: &[&str] = &[
     "usd",
     "eur",
     "gbp",
+];
+
+/// Lower-case links inside a city name of an address tail.
+const CITY_LINKS: &[&str] = &[
+    "de", "del", "la", "le", "les", "du", "des", "di", "da", "do", "dos", "das", "v", "am", "der",
+    "den", "sur", "upon", "y",
 ];
 
 /// Lower-case words that end an address tail in lower-case text.
