@@ -17,6 +17,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 RESULTS_FILE=${BENCH_RESULTS_FILE:-$ROOT/bench/RESULTS.md}
 WARMUP=${BENCH_WARMUP_S:-1}
 MEASURE=${BENCH_MEASURE_S:-3}
@@ -179,23 +181,6 @@ echo "$BLOCK"
 
 if [[ "${BENCH_WRITE:-1}" == 1 ]]; then
   [[ -f "$RESULTS_FILE" ]] || { log "no $RESULTS_FILE; not writing"; exit 0; }
-  BLOCK_FILE=$(mktemp)
-  printf '<!-- identity:begin -->\n%s\n<!-- identity:end -->\n' "$BLOCK" >"$BLOCK_FILE"
-  if grep -q '^<!-- identity:begin -->$' "$RESULTS_FILE"; then
-    awk -v f="$BLOCK_FILE" '
-      $0 == "<!-- identity:begin -->" { while ((getline l < f) > 0) print l; skip = 1; next }
-      $0 == "<!-- identity:end -->" { skip = 0; next }
-      !skip' "$RESULTS_FILE" >"$RESULTS_FILE.tmp"
-  else
-    # bench/gateway/run.sh keeps everything from "## Notes" to the end.
-    {
-      cat "$RESULTS_FILE"
-      grep -qx '## Notes' "$RESULTS_FILE" || printf '\n## Notes\n'
-      echo
-      cat "$BLOCK_FILE"
-    } >"$RESULTS_FILE.tmp"
-  fi
-  mv "$RESULTS_FILE.tmp" "$RESULTS_FILE"
-  rm -f "$BLOCK_FILE"
+  write_results_block identity "$BLOCK" "$RESULTS_FILE"
   log "wrote the identity block into ${RESULTS_FILE#"$ROOT"/}"
 fi

@@ -24,6 +24,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 SHARED=${BENCH_SHARED:-$(cd "$ROOT/.." && pwd)/shared/bench}
 DATA=${BENCH_DATA:-$SHARED/pii-dev.jsonl}
 CORE=${BENCH_CORE:-0}
@@ -160,24 +162,7 @@ echo "$BLOCK"
 
 if [[ "${BENCH_WRITE:-1}" == 1 ]]; then
   [[ -f "$RESULTS_FILE" ]] || { log "no $RESULTS_FILE; not writing"; exit 0; }
-  BLOCK_FILE=$(mktemp)
-  printf '<!-- pii:begin -->\n%s\n<!-- pii:end -->\n' "$BLOCK" >"$BLOCK_FILE"
-  if grep -q '^<!-- pii:begin -->$' "$RESULTS_FILE"; then
-    awk -v f="$BLOCK_FILE" '
-      $0 == "<!-- pii:begin -->" { while ((getline l < f) > 0) print l; skip = 1; next }
-      $0 == "<!-- pii:end -->" { skip = 0; next }
-      !skip' "$RESULTS_FILE" >"$RESULTS_FILE.tmp"
-  else
-    # bench/gateway/run.sh keeps everything from "## Notes" to the end.
-    {
-      cat "$RESULTS_FILE"
-      grep -qx '## Notes' "$RESULTS_FILE" || printf '\n## Notes\n'
-      echo
-      cat "$BLOCK_FILE"
-    } >"$RESULTS_FILE.tmp"
-  fi
-  mv "$RESULTS_FILE.tmp" "$RESULTS_FILE"
-  rm -f "$BLOCK_FILE"
+  write_results_block pii "$BLOCK" "$RESULTS_FILE"
   log "wrote the pii block into ${RESULTS_FILE#"$ROOT"/}"
 fi
 log "predictions, scores and raw figures in $OUT"

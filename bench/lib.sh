@@ -1,0 +1,26 @@
+# Shared by the bench/*/run.sh scripts; source it.
+
+# write_results_block NAME BLOCK FILE: puts BLOCK between
+# `<!-- NAME:begin -->` and `<!-- NAME:end -->` in FILE, replacing an older
+# block of that name, or appends it under "## Notes" (bench/gateway/run.sh
+# keeps everything from "## Notes" to the end).
+write_results_block() {
+  local name=$1 block=$2 file=$3 block_file
+  block_file=$(mktemp)
+  printf '<!-- %s:begin -->\n%s\n<!-- %s:end -->\n' "$name" "$block" "$name" >"$block_file"
+  if grep -q "^<!-- $name:begin -->\$" "$file"; then
+    awk -v f="$block_file" -v b="<!-- $name:begin -->" -v e="<!-- $name:end -->" '
+      $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+      $0 == e { skip = 0; next }
+      !skip' "$file" >"$file.tmp"
+  else
+    {
+      cat "$file"
+      grep -qx '## Notes' "$file" || printf '\n## Notes\n'
+      echo
+      cat "$block_file"
+    } >"$file.tmp"
+  fi
+  mv "$file.tmp" "$file"
+  rm -f "$block_file"
+}
