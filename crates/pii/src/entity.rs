@@ -110,6 +110,20 @@ impl EntityType {
         Self::ALL.into_iter().find(|e| e.as_str() == label)
     }
 
+    /// The type a person typed: the label in any case, spaces around it
+    /// ignored (`email_address`, ` SECRET`).
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim();
+        Self::ALL
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// Every label, comma-separated: what an error about a wrong one lists.
+    pub fn labels() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+
     /// How much a match of this type says by its shape alone: checksummed
     /// and prefixed formats beat free text when spans overlap with equal
     /// scores.
@@ -192,6 +206,12 @@ mod tests {
             assert_eq!(EntityType::from_label(e.as_str()), Some(e));
         }
         assert_eq!(EntityType::from_label("NOPE"), None);
+        assert_eq!(
+            EntityType::parse(" email_Address "),
+            Some(EntityType::EmailAddress)
+        );
+        assert_eq!(EntityType::parse("EMAIL"), None);
+        assert!(EntityType::labels().starts_with("PERSON, EMAIL_ADDRESS,"));
         for (i, e) in EntityType::ALL.into_iter().enumerate() {
             assert_eq!(e.index(), i);
         }

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use amanah_pii::{Analyzer, Detection};
+use amanah_pii::{Analyzer, Detection, EntityType};
 use anyhow::Context as _;
 use serde_json::json;
 
@@ -95,6 +95,26 @@ fn code_point_spans(text: &str, detections: &[Detection]) -> Vec<serde_json::Val
         .collect()
 }
 
+/// `--types SECRET,email_address` into types, each once; an unknown label
+/// is an error that lists the valid ones.
+pub fn parse_types(list: &str) -> anyhow::Result<Vec<EntityType>> {
+    let mut types = Vec::new();
+    for label in list.split(',').filter(|l| !l.trim().is_empty()) {
+        let Some(t) = EntityType::parse(label) else {
+            anyhow::bail!(
+                "--types: {:?} is not an entity type; valid types: {}",
+                label.trim(),
+                EntityType::labels()
+            );
+        };
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    anyhow::ensure!(!types.is_empty(), "--types needs at least one type");
+    Ok(types)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +128,19 @@ mod tests {
         let spans = code_point_spans(text, &[d]);
         assert_eq!(spans[0]["start"], 9);
         assert_eq!(spans[0]["end"], 17);
+    }
+
+    #[test]
+    fn types_parse_case_insensitively_and_name_the_valid_ones() {
+        assert_eq!(
+            parse_types("secret, EMAIL_ADDRESS,SECRET").unwrap(),
+            [EntityType::Secret, EntityType::EmailAddress]
+        );
+        let err = parse_types("SECRET,NOPE").unwrap_err().to_string();
+        assert!(
+            err.contains("\"NOPE\"") && err.contains("EMAIL_ADDRESS"),
+            "{err}"
+        );
+        assert!(parse_types(" , ").is_err());
     }
 }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use amanah_pii::operators::{anonymize, NoContext, Operator, OperatorPolicy};
 use amanah_pii::pseudonym::PseudonymMap;
-use amanah_pii::{Analyzer, EntityType};
+use amanah_pii::Analyzer;
 use anyhow::Context as _;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -34,8 +34,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "redact")]
     mode: Mode,
     /// Only these types (labels such as EMAIL_ADDRESS,SECRET); default every type.
-    #[arg(long, value_delimiter = ',')]
-    types: Vec<String>,
+    #[arg(long, value_name = "TYPE,...")]
+    types: Option<String>,
     /// Print {"text", "replaced": {TYPE: count}} instead of the text.
     #[arg(long)]
     json: bool,
@@ -45,7 +45,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let types = parse_types(&args.types)?;
+    let types = args
+        .types
+        .as_deref()
+        .map(super::pii::parse_types)
+        .transpose()?;
     let mut bytes = Vec::new();
     match args.input.as_deref() {
         None => std::io::stdin().read_to_end(&mut bytes),
@@ -97,22 +101,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn parse_types(labels: &[String]) -> anyhow::Result<Option<Vec<EntityType>>> {
-    if labels.is_empty() {
-        return Ok(None);
-    }
-    labels
-        .iter()
-        .map(|l| {
-            EntityType::from_label(&l.trim().to_ascii_uppercase()).with_context(|| {
-                format!(
-                    "`{l}` is not an entity type; use some of {}",
-                    EntityType::ALL.map(EntityType::as_str).join(", ")
-                )
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()
-        .map(Some)
 }

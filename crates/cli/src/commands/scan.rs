@@ -79,7 +79,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(args: Args) -> anyhow::Result<ExitCode> {
-    let types = args.types.as_deref().map(parse_types).transpose()?;
+    let types = args
+        .types
+        .as_deref()
+        .map(super::pii::parse_types)
+        .transpose()?;
     let mut builder = amanah_pii::recognizers::standard(Analyzer::builder());
     if let Some(min) = args.min_score {
         anyhow::ensure!(
@@ -132,25 +136,6 @@ fn scan(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// `SECRET,email_address` into types; an unknown label lists the valid ones.
-fn parse_types(list: &str) -> anyhow::Result<Vec<EntityType>> {
-    let mut types = Vec::new();
-    for label in list.split(',').map(str::trim).filter(|l| !l.is_empty()) {
-        let Some(t) = EntityType::from_label(&label.to_ascii_uppercase()) else {
-            let valid: Vec<&str> = EntityType::ALL.iter().map(|t| t.as_str()).collect();
-            anyhow::bail!(
-                "unknown type {label:?} in --types; valid types: {}",
-                valid.join(", ")
-            );
-        };
-        if !types.contains(&t) {
-            types.push(t);
-        }
-    }
-    anyhow::ensure!(!types.is_empty(), "--types needs at least one type");
-    Ok(types)
 }
 
 /// One finding, already masked: the clear value is not kept.
@@ -639,19 +624,5 @@ mod tests {
     fn sarif_uris_are_encoded() {
         assert_eq!(sarif_uri("dir/a b.txt"), "dir/a%20b.txt");
         assert_eq!(sarif_uri("/tmp/ü"), "file:///tmp/%C3%BC");
-    }
-
-    #[test]
-    fn types_parse_case_insensitively_and_name_the_valid_ones() {
-        assert_eq!(
-            parse_types("secret, EMAIL_ADDRESS,SECRET").unwrap(),
-            [EntityType::Secret, EntityType::EmailAddress]
-        );
-        let err = parse_types("SECRET,NOPE").unwrap_err().to_string();
-        assert!(
-            err.contains("\"NOPE\"") && err.contains("EMAIL_ADDRESS"),
-            "{err}"
-        );
-        assert!(parse_types(" , ").is_err());
     }
 }

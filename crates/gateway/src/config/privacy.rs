@@ -10,10 +10,6 @@ use super::raw::RawPrivacy;
 use super::{defaults, Privacy, PrivacyMode, Problem, RoutePrivacy};
 use crate::privacy::json::is_valid_pointer;
 
-fn labels() -> String {
-    EntityType::ALL.map(EntityType::as_str).join(", ")
-}
-
 pub(super) fn validate_privacy(raw: RawPrivacy, problems: &mut Vec<Problem>) -> Privacy {
     let min_score = raw.min_score.unwrap_or(defaults::PRIVACY_MIN_SCORE);
     if !(0.0..=1.0).contains(&min_score) {
@@ -75,11 +71,11 @@ pub(super) fn validate_privacy(raw: RawPrivacy, problems: &mut Vec<Problem>) -> 
     for (label, op) in raw.operators {
         let key = format!("privacy.operators.{label}");
         // Environment overrides arrive lowercased.
-        let Some(entity) = EntityType::from_label(&label.to_ascii_uppercase()) else {
+        let Some(entity) = EntityType::parse(&label) else {
             problems.push(Problem::new(
                 key,
                 format!("`{label}` is not an entity type"),
-                format!("use one of {}", labels()),
+                format!("use one of {}", EntityType::labels()),
             ));
             continue;
         };
@@ -149,12 +145,12 @@ pub(super) fn validate_route_privacy(
     let entities = entities.map(|list| {
         list.iter()
             .filter_map(|l| {
-                let e = EntityType::from_label(&l.to_ascii_uppercase());
+                let e = EntityType::parse(l);
                 if e.is_none() {
                     problems.push(Problem::new(
                         key("privacy_entities"),
                         format!("`{l}` is not an entity type"),
-                        format!("use some of {}", labels()),
+                        format!("use some of {}", EntityType::labels()),
                     ));
                 }
                 e
