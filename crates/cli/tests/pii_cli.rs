@@ -1,12 +1,14 @@
-//! `amanah pii detect` through the binary: the scorer's format, code-point
-//! offsets, and a clear error on a bad line.
+//! `amanah pii detect` and `amanah redact` through the binary: the
+//! scorer's format, code-point offsets, a clear error on a bad line, and
+//! what redaction writes.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn detect(input: &str) -> std::process::Output {
+/// `amanah ARGS`, with `input` on standard input.
+fn amanah(args: &[&str], input: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_amanah"))
-        .args(["pii", "detect", "--input", "-", "--output", "-"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -19,6 +21,10 @@ fn detect(input: &str) -> std::process::Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+fn detect(input: &str) -> std::process::Output {
+    amanah(&["pii", "detect", "--input", "-", "--output", "-"], input)
 }
 
 #[test]
@@ -67,21 +73,7 @@ fn a_bad_line_stops_the_run_naming_it() {
 }
 
 fn redact(args: &[&str], input: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_amanah"))
-        .arg("redact")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    amanah(&[&["redact"], args].concat(), input)
 }
 
 const LETTER: &str = "Write to maria.gonzalez@example.org or maria.gonzalez@example.org, \
