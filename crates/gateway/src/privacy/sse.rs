@@ -39,8 +39,10 @@ struct FieldStream {
     restorer: StreamRestorer,
     /// Text the response scan has not looked at yet.
     unscanned: String,
-    /// The field's last event, to build a flush event from.
-    template: Value,
+    /// The JSON of the field's last event, to build a flush event from
+    /// (kept as text: parsed again only on the rare flush, not copied as a
+    /// tree for every event).
+    template: String,
 }
 
 impl FieldStream {
@@ -180,7 +182,7 @@ impl SseRestorer {
                     .map(|choice| format!("/choices/{choice}/"))
                     .collect();
                 let ends = |p: &str| finished.iter().any(|f| p.starts_with(f.as_str()));
-                let changed = self.restore_event(&mut value, &ends);
+                let changed = self.restore_event(&data, &mut value, &ends);
                 // Fields of a finished choice that this event does not
                 // carry: what they hold comes before it.
                 self.flush(ends, out);
@@ -207,8 +209,12 @@ impl SseRestorer {
 
     /// Restores the strings of one event; whether any changed. Fields
     /// `ends` selects are finished here: all they hold goes into this event.
-    fn restore_event(&mut self, value: &mut Value, ends: &dyn Fn(&str) -> bool) -> bool {
-        let template = value.clone();
+    fn restore_event(
+        &mut self,
+        data: &str,
+        value: &mut Value,
+        ends: &dyn Fn(&str) -> bool,
+    ) -> bool {
         let mut changed = false;
         let mut path = String::new();
         walk(value, &mut path, &mut |path, s| {
@@ -219,9 +225,10 @@ impl SseRestorer {
                     .or_insert_with(|| FieldStream {
                         restorer: StreamRestorer::new(Escape::None),
                         unscanned: String::new(),
-                        template: Value::Null,
+                        template: String::new(),
                     });
-                field.template = template.clone();
+                field.template.clear();
+                field.template.push_str(data);
                 let mut text = String::new();
                 match &self.scan {
                     Some(scan) => {
@@ -279,7 +286,12 @@ impl SseRestorer {
             if text.is_empty() {
                 continue;
             }
-            let mut event = field.template;
+            // The template parsed when its event arrived; should it not
+            // now, the text still goes out, as a plain event.
+            let Ok(mut event) = serde_json::from_str::<Value>(&field.template) else {
+                write_event("", &text, out);
+                continue;
+            };
             let mut p = String::new();
             walk(&mut event, &mut p, &mut |p, s| {
                 if p == path {
