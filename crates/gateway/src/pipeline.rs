@@ -250,7 +250,7 @@ impl Gateway {
                     )
                     .await?;
                 protection = p;
-                trace.redactions = Some(protection.count);
+                trace.redactions = Some(protection.types.len());
                 self.metrics.privacy_values(trace.route, &protection.types);
                 permit.map(|mut f| {
                     f.body = body;

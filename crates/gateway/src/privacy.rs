@@ -139,9 +139,8 @@ impl std::fmt::Debug for PrivacyStage {
 /// What the request stage leaves for the answer.
 #[derive(Debug, Default)]
 pub struct Protection {
-    /// Values replaced in the request (found, in `detect` mode).
-    pub count: usize,
-    /// Their types, one entry per value.
+    /// The types of the values replaced in the request (found, in
+    /// `detect` mode), one entry per value.
     pub types: Vec<EntityType>,
     restorable: Option<Arc<Restorable>>,
     scan: Option<Arc<ResponseScan>>,
@@ -313,12 +312,9 @@ impl PrivacyStage {
                 .await
                 .map_err(|_| GatewayError::BadRequest("the request body could not be analyzed"))?
         };
-        let found: usize = detections.iter().map(Vec::len).sum();
-
         match plan.mode {
             PrivacyMode::Off | PrivacyMode::Detect => {
                 let protection = Protection {
-                    count: found,
                     types: detections.iter().flatten().map(|d| d.entity).collect(),
                     scan: plan.scan.clone(),
                     ..Protection::default()
@@ -329,7 +325,7 @@ impl PrivacyStage {
             // again. The raw bytes could mean something else to another
             // parser (a duplicate key keeps its first value in some).
             PrivacyMode::Block => {
-                if found > 0 {
+                if detections.iter().any(|d| !d.is_empty()) {
                     let mut types: Vec<EntityType> =
                         detections.iter().flatten().map(|d| d.entity).collect();
                     types.sort_unstable();
@@ -394,7 +390,6 @@ impl PrivacyStage {
             plan.policy.uses(Operator::Pseudonymize) || plan.policy.uses(Operator::Tokenize);
         let out = document.into_bytes();
         let protection = Protection {
-            count: types.len(),
             types,
             restorable: (reversible && !restorable.is_empty()).then(|| Arc::new(restorable)),
             scan: plan.scan.clone(),
