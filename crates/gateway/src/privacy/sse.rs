@@ -645,6 +645,22 @@ mod tests {
     }
 
     #[test]
+    fn a_response_scan_looks_at_whole_sentences_or_lines() {
+        assert_eq!(scan_boundary("Call Ann at 555"), 0, "no end yet");
+        assert_eq!(scan_boundary("Hi Ann. Call at 555"), "Hi Ann. ".len());
+        assert_eq!(scan_boundary("one\ntwo"), "one\n".len());
+        assert_eq!(
+            scan_boundary("3.5 kg"),
+            0,
+            "a decimal point is no sentence end"
+        );
+        let long = format!("{} tail", "word ".repeat(SCAN_WINDOW / 5));
+        assert_eq!(scan_boundary(&long), long.len() - "tail".len());
+        let unbroken = "x".repeat(SCAN_WINDOW + 1);
+        assert_eq!(scan_boundary(&unbroken), unbroken.len());
+    }
+
+    #[test]
     fn an_endless_event_is_refused() {
         let mut r = SseRestorer::new(restorable(), None);
         let big = vec![b'a'; MAX_EVENT_BYTES + 1];

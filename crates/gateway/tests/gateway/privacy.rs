@@ -369,3 +369,20 @@ async fn a_large_body_is_protected_like_a_small_one() {
     assert_eq!(answer, format!("user: {text}"));
     h.finish().await;
 }
+
+#[tokio::test]
+async fn an_answer_too_large_to_restore_is_a_502_not_a_leak_or_a_cut() {
+    let (h, key) = harness(
+        r#"privacy = "pseudonymize"
+[privacy]
+max_response_bytes = 2048
+"#,
+    )
+    .await;
+    let (status, _, _) = post_chat(&h, &key, chat_body(&format!("mail {EMAIL}"), false), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let long = format!("mail {EMAIL} {}", "and more words ".repeat(200));
+    let (status, _, body) = post_chat(&h, &key, chat_body(&long, false), &[]).await;
+    assert_error(status, StatusCode::BAD_GATEWAY, &body, "bad_gateway");
+    h.finish().await;
+}
