@@ -1,6 +1,12 @@
 //! The behaviour every [`Store`] backend must show. Backends call
 //! [`run_all`] from their own tests; a difference fails CI.
 
+mod keyring;
+mod records;
+
+pub use keyring::{data_key_for_tests, run_keyring};
+pub use records::{record_row_for_tests, run_records};
+
 use crate::{
     ApiKeyRecord, GrantRecord, KeyStatus, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome,
     ServiceBinding, SessionRecord, Store, StoreError, UserRecord,

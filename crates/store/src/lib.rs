@@ -16,11 +16,15 @@ use async_trait::async_trait;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+mod keyring;
 mod model;
+mod records;
 mod sqlite;
 
+pub use keyring::*;
 pub use model::*;
-pub use sqlite::SqliteStore;
+pub use records::*;
+pub use sqlite::{SqliteKeyringStore, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -11,6 +11,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+mod keyring;
+mod records;
+
+pub use keyring::SqliteKeyringStore;
+
 use crate::{
     ApiKeyRecord, GrantRecord, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome, ServiceBinding,
     SessionRecord, Store, StoreError, UserRecord,
@@ -100,16 +105,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
          ) STRICT;
          CREATE INDEX grants_by_principal ON grants (principal);",
     ),
+    (3, records::MIGRATION),
 ];
 
 const READERS: usize = 4;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    inner: Arc<Inner>,
+    db: Arc<Db>,
 }
 
-struct Inner {
+/// One SQLite file: a writer connection and a small pool of readers.
+struct Db {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
@@ -118,7 +125,7 @@ struct Inner {
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("path", &self.inner.path)
+            .field("path", &self.db.path)
             .finish()
     }
 }
@@ -131,37 +138,55 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        make_private(path)?;
-        let mut writer = open_connection(path, true)?;
-        migrate(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| open_connection(path, false))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                path: path.to_owned(),
-                writer: Mutex::new(writer),
-                readers: Mutex::new(readers),
-            }),
+            db: Arc::new(Db::open(path, MIGRATIONS)?),
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        &self.db.path
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        self.db.read(f)
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        Arc::clone(&self.db).write(f).await
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the file at `path`, owner-only, and
+    /// applies `migrations`.
+    fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Self, StoreError> {
+        make_private(path)?;
+        let mut writer = open_connection(path, true)?;
+        migrate(&mut writer, migrations)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(path, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(readers),
+        })
     }
 
     /// Runs a read on a pooled connection, on the calling thread.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let conn = self
-            .inner
             .readers
             .lock()
             .map_err(unavailable)?
             .pop()
             .map(Ok)
-            .unwrap_or_else(|| open_connection(&self.inner.path, false))?;
+            .unwrap_or_else(|| open_connection(&self.path, false))?;
         let result = f(&conn).map_err(map_err);
-        if let Ok(mut pool) = self.inner.readers.lock() {
+        if let Ok(mut pool) = self.readers.lock() {
             if pool.len() < READERS {
                 pool.push(conn);
             }
@@ -171,12 +196,11 @@ impl SqliteStore {
 
     /// Runs a write on the single writer connection, off the async threads.
     async fn write<T: Send + 'static>(
-        &self,
+        self: Arc<Self>,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().map_err(unavailable)?;
+            let mut conn = self.writer.lock().map_err(unavailable)?;
             f(&mut conn)
         })
         .await
@@ -192,10 +216,14 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> 
     let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(unavailable)?;
+    // secure_delete: a deleted row's bytes are overwritten, not left in
+    // free pages, so an erased subject's metadata and a destroyed data key
+    // leave the file (the WAL is checkpointed where that matters).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
     )
     .map_err(unavailable)?;
     Ok(conn)
@@ -228,7 +256,7 @@ fn make_private(path: &Path) -> Result<(), StoreError> {
 /// Applies pending migrations in one immediate transaction, so two
 /// processes opening a new database at once apply each migration once: the
 /// second waits for the write lock, then finds nothing left to do.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), StoreError> {
     let tx = write_tx(conn)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -244,14 +272,14 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             |r| r.get(0),
         )
         .map_err(unavailable)?;
-    let supported = MIGRATIONS.last().map_or(0, |m| m.0);
+    let supported = migrations.last().map_or(0, |m| m.0);
     if current > supported {
         return Err(StoreError::SchemaTooNew {
             found: current,
             supported,
         });
     }
-    for &(version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for &(version, sql) in migrations.iter().filter(|m| m.0 > current) {
         tx.execute_batch(sql).map_err(unavailable)?;
         tx.execute(
             "INSERT INTO schema_migrations (version) VALUES (?1)",
@@ -913,6 +941,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("amanah.db")).unwrap();
         crate::conformance::run_all(&store).await;
+        crate::conformance::run_records(&store).await;
+    }
+
+    #[tokio::test]
+    async fn keyring_conformance() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteKeyringStore::open(&dir.path().join("keys.db")).unwrap();
+        crate::conformance::run_keyring(&store).await;
     }
 
     #[test]
@@ -1014,6 +1050,66 @@ mod tests {
         for r in cli.list_api_keys().await.unwrap() {
             assert_eq!(r.revoked_at, Some(3_000));
         }
+    }
+
+    fn file_holds(dir: &Path, name: &str, needle: &[u8]) -> bool {
+        ["", "-wal"].iter().any(|suffix| {
+            std::fs::read(dir.join(format!("{name}{suffix}")))
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        })
+    }
+
+    /// Crypto-shredding works only if the destroyed key's bytes leave the
+    /// disk: not in a free page of keys.db, not in its WAL.
+    #[tokio::test]
+    async fn a_destroyed_data_key_leaves_the_key_file() {
+        use crate::KeyringStore;
+        let dir = tempfile::tempdir().unwrap();
+        let keys = SqliteKeyringStore::open(&dir.path().join("keys.db")).unwrap();
+        let wrapped: Vec<u8> = (0..61u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        let key = crate::StoredDataKey {
+            owner: "subject:shred-me".into(),
+            kek_version: 1,
+            wrapped: wrapped.clone(),
+            created_at: 1,
+        };
+        keys.insert_data_key(&key).await.unwrap();
+        let other = crate::conformance::data_key_for_tests("subject:keep", 1, 0xee);
+        keys.insert_data_key(&other).await.unwrap();
+        assert!(
+            file_holds(dir.path(), "keys.db", &wrapped),
+            "written at all"
+        );
+        assert!(keys.destroy_data_key("subject:shred-me").await.unwrap());
+        assert!(!file_holds(dir.path(), "keys.db", &wrapped));
+        assert!(!file_holds(dir.path(), "keys.db", b"subject:shred-me"));
+        assert_eq!(keys.data_key("subject:keep").await.unwrap(), Some(other));
+    }
+
+    /// After erasure the subject's id and record metadata are gone from the
+    /// records file too (its payloads are ciphertext under a destroyed key).
+    #[tokio::test]
+    async fn an_erased_subject_leaves_the_records_file() {
+        use crate::RecordStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("amanah.db")).unwrap();
+        let mut r = crate::conformance::record_row_for_tests("rec-1", "subject-Zq81xw", 1);
+        r.meta.kind = "kind-Pw7c".into();
+        store.insert_record(&r).await.unwrap();
+        store
+            .insert_record(&crate::conformance::record_row_for_tests(
+                "rec-2",
+                "subject-other",
+                1,
+            ))
+            .await
+            .unwrap();
+        assert!(file_holds(dir.path(), "amanah.db", b"subject-Zq81xw"));
+        store.erase_subject("subject-Zq81xw").await.unwrap();
+        for needle in [&b"subject-Zq81xw"[..], b"kind-Pw7c", b"sealed rec-1"] {
+            assert!(!file_holds(dir.path(), "amanah.db", needle));
+        }
+        assert!(store.record("rec-2").await.unwrap().is_some());
     }
 
     /// The WAL and shared-memory files hold database pages too; SQLite gives
