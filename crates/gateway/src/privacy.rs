@@ -49,9 +49,17 @@ const MAX_CONVERSATION_ID: usize = 200;
 
 /// One analyzer per process: its gazetteers take a while to load and
 /// never change.
+///
+/// It keeps every candidate (floor 0): `privacy.min_score` is applied
+/// afterwards, so a floor below the engine's default takes effect too.
+/// Filtering after overlap resolution keeps exactly what filtering before
+/// it would, as the resolution is greedy by score: a candidate under the
+/// floor is weighed only after every one above it has been placed.
 fn shared_analyzer() -> Arc<Analyzer> {
     static ANALYZER: OnceLock<Arc<Analyzer>> = OnceLock::new();
-    Arc::clone(ANALYZER.get_or_init(|| Arc::new(Analyzer::standard())))
+    Arc::clone(ANALYZER.get_or_init(|| {
+        Arc::new(amanah_pii::recognizers::standard(Analyzer::builder()).min_score(0.0).build())
+    }))
 }
 
 /// Finds and masks personal data in an answer.
@@ -706,5 +714,32 @@ impl HttpBody for SseBody {
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `privacy.min_score` below the engine's default floor finds what the
+    /// default floor drops ("Inject" scores as a weak name at the start of
+    /// this text).
+    #[test]
+    fn a_floor_below_the_engine_default_takes_effect() {
+        let text = "Inject SELECT * FROM Users";
+        let default_floor = amanah_pii::DEFAULT_MIN_SCORE;
+        assert!(Analyzer::standard()
+            .analyze(text)
+            .iter()
+            .all(|d| d.score >= default_floor));
+        let weak: Vec<Detection> = detect(&shared_analyzer(), text, None, 0.0)
+            .into_iter()
+            .filter(|d| d.score < default_floor)
+            .collect();
+        let first = weak.first().expect("a candidate under the default floor");
+        let found = detect(&shared_analyzer(), text, None, first.score);
+        assert!(found.iter().any(|d| d.start == first.start && d.end == first.end));
+        let above = detect(&shared_analyzer(), text, None, first.score + 0.01);
+        assert!(!above.iter().any(|d| d.start == first.start && d.score <= first.score));
     }
 }

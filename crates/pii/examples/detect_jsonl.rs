@@ -1,6 +1,8 @@
-//! Development aid until `amanah pii detect` lands: reads `{"id","text"}`
-//! lines on stdin, writes `{"id","spans":[{start,end,label,score}]}` on
-//! stdout with offsets in Unicode code points (Python string indices).
+//! Development aid, `amanah pii detect` without the CLI: reads
+//! `{"id","text"}` lines on stdin, writes
+//! `{"id","spans":[{start,end,label,score}]}` on stdout with offsets in
+//! Unicode code points (Python string indices). `AMANAH_MIN_SCORE=F` sets
+//! another score floor, for threshold studies.
 //!
 //! ```sh
 //! cargo run -q --release -p amanah-pii --example detect_jsonl \
@@ -13,7 +15,13 @@ use std::io::{BufRead, Write};
 use amanah_pii::Analyzer;
 
 fn main() {
-    let analyzer = Analyzer::standard();
+    // A score floor other than the default, for threshold studies.
+    let analyzer = match std::env::var("AMANAH_MIN_SCORE") {
+        Ok(v) => amanah_pii::recognizers::standard(Analyzer::builder())
+            .min_score(v.parse().expect("AMANAH_MIN_SCORE: a number"))
+            .build(),
+        Err(_) => Analyzer::standard(),
+    };
     let stdin = std::io::stdin();
     let mut out = std::io::BufWriter::new(std::io::stdout());
     for line in stdin.lock().lines() {

@@ -158,5 +158,25 @@ mod tests {
                 proptest::prop_assert!(out.iter().any(|k| k.overlaps(c) && k.score >= c.score));
             }
         }
+
+        /// A caller may resolve every candidate and apply its own floor
+        /// afterwards (the gateway's `privacy.min_score`): that keeps
+        /// exactly what applying the floor first keeps.
+        #[test]
+        fn a_floor_after_resolution_equals_a_floor_before(
+            spans in proptest::collection::vec((0usize..120, 1usize..20, 0u8..10, 0usize..3), 0..50),
+            floor in 0u8..10,
+        ) {
+            let entities = [EntityType::Person, EntityType::Location, EntityType::EmailAddress];
+            let candidates: Vec<Detection> = spans
+                .iter()
+                .map(|&(s, l, score, e)| d(s, s + l, entities[e], f32::from(score) / 10.0))
+                .collect();
+            let floor = f32::from(floor) / 10.0;
+            let mut after = resolve_overlaps(candidates.clone());
+            after.retain(|c| c.score >= floor);
+            let before = resolve_overlaps(candidates.into_iter().filter(|c| c.score >= floor).collect());
+            proptest::prop_assert_eq!(after, before);
+        }
     }
 }

@@ -21,7 +21,7 @@ pub mod recognizers;
 pub mod restore;
 pub mod validate;
 
-pub use analyzer::{Analyzer, AnalyzerBuilder};
+pub use analyzer::{Analyzer, AnalyzerBuilder, DEFAULT_MIN_SCORE};
 pub use entity::{Detection, EntityType};
 
 /// One detector of one or more entity types.
