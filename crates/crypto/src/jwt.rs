@@ -28,7 +28,6 @@
 //! - **One spelling per token.** base64url without padding, canonical
 //!   trailing bits, JSON objects with unique member names.
 
-mod base64;
 mod claims;
 mod der;
 mod jwk;
@@ -347,13 +346,13 @@ pub fn verify(
     ) else {
         return Err(JwtError::Malformed("not three dot-separated segments"));
     };
-    let header_bytes = base64::decode_url(header_b64.as_bytes())
+    let header_bytes = crate::base64::decode_url(header_b64.as_bytes())
         .ok_or(JwtError::Malformed("header is not unpadded base64url"))?;
     // Decoded now only to refuse a bad encoding early; parsed after the
     // signature has been checked.
-    let payload_bytes = base64::decode_url(payload_b64.as_bytes())
+    let payload_bytes = crate::base64::decode_url(payload_b64.as_bytes())
         .ok_or(JwtError::Malformed("payload is not unpadded base64url"))?;
-    let signature = base64::decode_url(sig_b64.as_bytes())
+    let signature = crate::base64::decode_url(sig_b64.as_bytes())
         .ok_or(JwtError::Malformed("signature is not unpadded base64url"))?;
 
     let header = Header::parse(&header_bytes)?;

@@ -14,11 +14,17 @@
 //! - [`totp`]: RFC 6238 one-time codes and recovery codes.
 //! - [`seal`]: authenticated encryption of small values under a key derived
 //!   from a deployment secret.
+//! - [`envelope`]: envelope encryption of records at rest: a root key from
+//!   a [`envelope::KeyProvider`] seals versioned KEKs, a [`envelope::Keyring`]
+//!   of KEKs wraps per-subject data keys, data keys encrypt records;
+//!   rotation rewraps keys, never records.
 //! - [`random`]: the one source of randomness (the OS generator via `ring`).
 
 #![forbid(unsafe_code)]
 
 pub mod api_key;
+mod base64;
+pub mod envelope;
 pub mod jwt;
 pub mod password;
 pub mod random;

@@ -58,7 +58,11 @@ const MAX_CONVERSATION_ID: usize = 200;
 fn shared_analyzer() -> Arc<Analyzer> {
     static ANALYZER: OnceLock<Arc<Analyzer>> = OnceLock::new();
     Arc::clone(ANALYZER.get_or_init(|| {
-        Arc::new(amanah_pii::recognizers::standard(Analyzer::builder()).min_score(0.0).build())
+        Arc::new(
+            amanah_pii::recognizers::standard(Analyzer::builder())
+                .min_score(0.0)
+                .build(),
+        )
     }))
 }
 
@@ -738,8 +742,12 @@ mod tests {
             .collect();
         let first = weak.first().expect("a candidate under the default floor");
         let found = detect(&shared_analyzer(), text, None, first.score);
-        assert!(found.iter().any(|d| d.start == first.start && d.end == first.end));
+        assert!(found
+            .iter()
+            .any(|d| d.start == first.start && d.end == first.end));
         let above = detect(&shared_analyzer(), text, None, first.score + 0.01);
-        assert!(!above.iter().any(|d| d.start == first.start && d.score <= first.score));
+        assert!(!above
+            .iter()
+            .any(|d| d.start == first.start && d.score <= first.score));
     }
 }

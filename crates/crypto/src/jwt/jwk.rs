@@ -16,7 +16,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::key::{JwkError, KeySet, KeyType, Material, VerifyingKey};
-use super::{base64, sanitize_kid, Algorithm};
+use super::{sanitize_kid, Algorithm};
+use crate::base64;
 
 /// Largest JWK set document accepted, in bytes. Real sets are a few KiB.
 pub const MAX_JWKS_LEN: usize = 1024 * 1024;

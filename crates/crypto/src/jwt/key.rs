@@ -6,7 +6,8 @@ use ring::{hmac, signature};
 use zeroize::Zeroizing;
 
 use super::der::Reader;
-use super::{base64, Algorithm};
+use super::Algorithm;
+use crate::base64;
 use crate::SecretString;
 
 /// Shortest HMAC secret accepted, in bytes. RFC 7518 §3.2 asks for at least

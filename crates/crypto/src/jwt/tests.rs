@@ -5,9 +5,9 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair};
 use serde_json::{json, Value};
 
-use super::base64::encode_url;
 use super::key::pem_der_for_tests;
 use super::*;
+use crate::base64::encode_url;
 use crate::SecretString;
 
 const NOW: i64 = 1_700_000_000;
@@ -457,7 +457,7 @@ fn tampering_breaks_the_signature() {
             "{alg} header"
         );
 
-        let mut sig = super::base64::decode_url(parts[2].as_bytes()).unwrap();
+        let mut sig = crate::base64::decode_url(parts[2].as_bytes()).unwrap();
         sig[0] ^= 1;
         let flipped = format!("{}.{}.{}", parts[0], parts[1], encode_url(&sig));
         assert_eq!(

@@ -1,6 +1,7 @@
-//! Strict base64 decoding: the URL-safe alphabet without padding for JWS
-//! segments and JWK members (RFC 7515 §2), and the standard alphabet with
-//! optional padding for PEM bodies (RFC 7468).
+//! Strict base64 (RFC 4648): the URL-safe alphabet without padding for JWS
+//! segments and JWK members (RFC 7515 §2), the standard alphabet with
+//! optional padding for PEM bodies (RFC 7468), and the standard alphabet
+//! with required padding for root keys kept as text.
 //!
 //! Strict means one byte string has exactly one accepted encoding: padding
 //! in a JWS segment, characters outside the alphabet and non-zero trailing
@@ -80,10 +81,40 @@ pub(crate) fn decode_standard_lenient_whitespace(input: &[u8]) -> Option<Vec<u8>
     decode_symbols(Alphabet::Standard, &compact[..unpadded_len])
 }
 
+/// Padded standard base64 with nothing else around it (a root key): padding
+/// is required where the length calls for it, so one key has one spelling.
+pub(crate) fn decode_standard_padded(input: &[u8]) -> Option<Vec<u8>> {
+    // Not `is_multiple_of`: that is Rust 1.87 and the workspace MSRV is 1.85.
+    #[allow(clippy::manual_is_multiple_of)]
+    let whole_quanta = input.len() % 4 == 0;
+    if !whole_quanta {
+        return None;
+    }
+    let symbols = match input {
+        [rest @ .., b'=', b'='] => rest,
+        [rest @ .., b'='] => rest,
+        _ => input,
+    };
+    decode_symbols(Alphabet::Standard, symbols)
+}
+
+/// Padded standard base64. The output is sized up front and never
+/// reallocated, so a caller may wrap it in `Zeroizing` with no stray copy.
+pub(crate) fn encode_standard(input: &[u8]) -> String {
+    encode(Alphabet::Standard, input)
+}
+
 /// base64url without padding; only tests mint tokens.
 #[cfg(test)]
 pub(crate) fn encode_url(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    encode(Alphabet::Url, input)
+}
+
+fn encode(alphabet: Alphabet, input: &[u8]) -> String {
+    let symbols: &[u8; 64] = match alphabet {
+        Alphabet::Url => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        Alphabet::Standard => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    };
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
         let b = [
@@ -92,9 +123,13 @@ pub(crate) fn encode_url(input: &[u8]) -> String {
             chunk.get(2).copied().unwrap_or(0),
         ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let symbols = chunk.len() + 1;
-        for i in 0..symbols {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        for i in 0..=chunk.len() {
+            out.push(char::from(symbols[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+        if matches!(alphabet, Alphabet::Standard) {
+            for _ in chunk.len()..3 {
+                out.push('=');
+            }
         }
     }
     out
@@ -149,6 +184,55 @@ mod tests {
     fn standard_rejects_misplaced_padding() {
         for bad in [&b"Zg="[..], b"Z===", b"Zg==Zg==", b"=Zg=", b"Zm9v-_8"] {
             assert!(decode_standard_lenient_whitespace(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn padded_standard_rfc4648_vectors() {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode_standard(plain.as_bytes()), enc);
+            assert_eq!(
+                decode_standard_padded(enc.as_bytes()).unwrap(),
+                plain.as_bytes()
+            );
+        }
+        assert_eq!(decode_standard_padded(b"+/8=").unwrap(), [0xfb, 0xff]);
+        for len in 0..70 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let enc = encode_standard(&data);
+            assert_eq!(enc.len() % 4, 0);
+            assert_eq!(
+                decode_standard_padded(enc.as_bytes()).unwrap(),
+                data,
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn padded_standard_rejects_everything_non_canonical() {
+        for bad in [
+            &b"Zg"[..], // padding missing
+            b"Zg=",
+            b"Z===",
+            b"=Zg=",
+            b"Zg==Zg==",
+            b"Zh==", // non-zero trailing bits
+            b"Zm9=",
+            b"Zm9v-_8=", // URL alphabet
+            b"Zm 9v",
+            b"Zm9v\n",
+            "Zé==".as_bytes(),
+        ] {
+            assert!(decode_standard_padded(bad).is_none(), "{bad:?}");
         }
     }
 }
