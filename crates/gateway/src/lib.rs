@@ -20,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod identify;
 pub mod jwt;
+pub mod keyring;
 pub mod keys;
 pub mod logging;
 pub mod metrics;
