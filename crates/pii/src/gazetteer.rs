@@ -746,42 +746,71 @@ fn fold(c: char) -> Fold {
 }
 
 /// A list indexed by normalized key: all keys in one string, entries
-/// sorted by key, 16 bytes each (about 4 MB for all lists together), and
-/// a hash table over the keys and their word prefixes.
+/// sorted by key, 8 bytes each, and a hash table over the keys and their
+/// word prefixes, 12 bytes a slot: under 9 MB for all lists together,
+/// besides the list texts themselves. No allocation per entry or key.
 struct Index {
     sources: &'static [&'static str],
     keys: String,
     entries: Vec<Entry>,
     max_words: usize,
-    /// Open addressing, linear probing, power-of-two size, at most half
-    /// full. One slot per distinct key and per distinct word prefix of a
-    /// key ("new", "new york" for "new york city"): a hash probe replaces
-    /// the binary search of string compares, and phrase scans stop as soon
-    /// as no entry continues the words read so far.
+    /// Open addressing, linear probing, two thirds full (a power-of-two
+    /// size would leave the large lists' tables less than half full:
+    /// megabytes). One slot per distinct key and per distinct word prefix
+    /// of a key ("new", "new york" for "new york city"): a hash probe
+    /// replaces the binary search of string compares, and phrase scans
+    /// stop as soon as no entry continues the words read so far.
     slots: Vec<Slot>,
-    /// `slots.len() - 1`.
-    mask: usize,
 }
 
 /// A key or word prefix of a key. `key_len == 0`: empty slot.
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    /// Low bits of the key's hash: most mismatches are rejected without
-    /// reading the key text (another cache miss in a large list).
-    hash: u32,
     /// Where the text of the key (or prefix) starts in `Index::keys`.
     key_start: u32,
-    key_len: u16,
-    /// How many entries have exactly this key (0: only a prefix)...
-    count: u16,
-    /// ...and the first of them in `Index::entries`.
+    /// The first entry with exactly this key in `Index::entries`...
     first: u32,
+    /// ...and how many there are (0: only a prefix).
+    count: u16,
+    key_len: u8,
+    /// Bits of the key's hash above those the table position takes: most
+    /// mismatches are rejected without reading the key text (another
+    /// cache miss in a large list).
+    tag: u8,
+}
+
+/// The slot tag of a `hash_key` hash: its low bits, which [`home`] does
+/// not use for the position of tables under 2^24 slots.
+#[inline]
+fn tag_of(hash: usize) -> u8 {
+    hash as u8
+}
+
+/// The first slot to probe for `hash` in a table of `len` slots: the low
+/// 32 bits of the hash scaled to `len` (a multiply instead of a division).
+#[inline]
+fn home(hash: usize, len: usize) -> usize {
+    ((u64::from(hash as u32) * len as u64) >> 32) as usize
 }
 
 struct Entry {
+    /// Which source file (the top [`SOURCE_BITS`]), and where in it
+    /// (the rest), the entry's own text starts.
+    text: u32,
+    value: f32,
+}
+
+const SOURCE_BITS: u32 = 4;
+const OFFSET_BITS: u32 = u32::BITS - SOURCE_BITS;
+
+/// An entry while the index is built, with its key. Entries with equal
+/// keys keep the order an unstable sort gives them (the first one's text
+/// and casing answer when none is cased exactly): this is the layout the
+/// entries were sorted in when they were kept whole, so the sort, which
+/// picks its method by the element's size, orders them as it always has.
+struct Keyed {
     key_start: u32,
     key_len: u16,
-    /// Which source file, and where in it, the entry's own text starts.
     source: u16,
     text_start: u32,
     value: f32,
@@ -790,8 +819,9 @@ struct Entry {
 impl Index {
     fn build(sources: &'static [&'static str]) -> Self {
         let mut keys = String::new();
-        let mut entries = Vec::new();
+        let mut keyed = Vec::new();
         let mut max_words = 1;
+        assert!(sources.len() <= 1 << SOURCE_BITS, "too many list files");
         for (source, src) in sources.iter().enumerate() {
             let base = src.as_ptr() as usize;
             for line in data_lines(src) {
@@ -808,48 +838,53 @@ impl Index {
                     continue;
                 }
                 max_words = max_words.max(keys[key_start..].split(' ').count());
-                entries.push(Entry {
+                let text_start: u32 = narrow(name.as_ptr() as usize - base);
+                assert!(text_start >> OFFSET_BITS == 0, "list file too large");
+                keyed.push(Keyed {
                     key_start: narrow(key_start),
                     key_len: narrow(key_len),
                     source: narrow(source),
-                    text_start: narrow(name.as_ptr() as usize - base),
+                    text_start,
                     value,
                 });
             }
         }
-        entries.sort_unstable_by(|a, b| key_of(&keys, a).cmp(key_of(&keys, b)));
+        keyed.sort_unstable_by(|a, b| key_of(&keys, a).cmp(key_of(&keys, b)));
         keys.shrink_to_fit();
-        entries.shrink_to_fit();
         let mut index = Index {
             sources,
             keys,
-            entries,
+            entries: Vec::new(),
             max_words,
             slots: Vec::new(),
-            mask: 0,
         };
-        index.build_slots();
+        index.build_slots(&keyed);
+        index.entries = keyed
+            .into_iter()
+            .map(|k| Entry {
+                text: (u32::from(k.source) << OFFSET_BITS) | k.text_start,
+                value: k.value,
+            })
+            .collect();
         index
     }
 
-    fn build_slots(&mut self) {
-        let prefixes: usize = self
-            .entries
+    fn build_slots(&mut self, keyed: &[Keyed]) {
+        let prefixes: usize = keyed
             .iter()
             .map(|e| key_of(&self.keys, e).matches(' ').count() + 1)
             .sum();
-        // Load factor 1/3 to 2/3: short probe runs, tables small enough
-        // to keep cache misses down.
-        let size = (prefixes * 3 / 2).next_power_of_two().max(16);
+        // Load factor 2/3: short probe runs in little memory.
+        let size = (prefixes * 3 / 2).max(16);
+        assert!(size <= 1 << 24, "list too large for the slot tags");
         self.slots = vec![Slot::default(); size];
-        self.mask = size - 1;
         let mut spaces = Vec::new();
         let mut i = 0;
-        while i < self.entries.len() {
-            let e = &self.entries[i];
-            let (start, len) = (e.key_start, e.key_len);
+        while i < keyed.len() {
+            let e = &keyed[i];
+            let (start, len) = (e.key_start, narrow(usize::from(e.key_len)));
             let key = key_of(&self.keys, e);
-            let count = self.entries[i..]
+            let count = keyed[i..]
                 .iter()
                 .take_while(|e| key_of(&self.keys, e) == key)
                 .count();
@@ -866,20 +901,20 @@ impl Index {
 
     /// Adds a slot for `keys[start..start + len]`; an existing slot for the
     /// same text keeps its place and takes the entry run if `count > 0`.
-    fn insert(&mut self, start: u32, len: u16, count: u16, first: u32) {
+    fn insert(&mut self, start: u32, len: u8, count: u16, first: u32) {
         let s = start as usize;
         let text = &self.keys[s..s + usize::from(len)];
         let hash = hash_key(text.as_bytes());
-        let mut at = hash & self.mask;
+        let mut at = home(hash, self.slots.len());
         loop {
             let slot = &mut self.slots[at];
             if slot.key_len == 0 {
                 *slot = Slot {
-                    hash: hash as u32,
                     key_start: start,
-                    key_len: len,
-                    count,
                     first,
+                    count,
+                    key_len: len,
+                    tag: tag_of(hash),
                 };
                 return;
             }
@@ -891,7 +926,7 @@ impl Index {
                 }
                 return;
             }
-            at = (at + 1) & self.mask;
+            at = self.next(at);
         }
     }
 
@@ -904,26 +939,36 @@ impl Index {
     /// `probe` of a key whose `hash_key` is `hash`.
     #[inline]
     fn probe_hashed(&self, key: &[u8], hash: usize) -> Option<&Slot> {
-        let mut at = hash & self.mask;
+        let mut at = home(hash, self.slots.len());
         loop {
             let slot = &self.slots[at];
             if slot.key_len == 0 {
                 return None;
             }
-            if slot.hash == hash as u32 && usize::from(slot.key_len) == key.len() {
+            if slot.tag == tag_of(hash) && usize::from(slot.key_len) == key.len() {
                 let k = slot.key_start as usize;
                 if self.keys.as_bytes()[k..k + key.len()] == *key {
                     return Some(slot);
                 }
             }
-            at = (at + 1) & self.mask;
+            at = self.next(at);
+        }
+    }
+
+    /// The slot after `at`, wrapping around.
+    #[inline]
+    fn next(&self, at: usize) -> usize {
+        if at + 1 == self.slots.len() {
+            0
+        } else {
+            at + 1
         }
     }
 
     /// The entry's text as the list writes it.
     fn text(&self, e: &Entry) -> &'static str {
-        let src: &'static str = self.sources[usize::from(e.source)];
-        let rest = &src[e.text_start as usize..];
+        let src: &'static str = self.sources[(e.text >> OFFSET_BITS) as usize];
+        let rest = &src[(e.text & ((1 << OFFSET_BITS) - 1)) as usize..];
         let end = rest.find(['\t', '\n', '\r']).unwrap_or(rest.len());
         rest[..end].trim_end()
     }
@@ -990,11 +1035,11 @@ fn hash_key(bytes: &[u8]) -> usize {
         w[..rest.len()].copy_from_slice(rest);
         h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
     }
-    // Fold the well-mixed high half down; callers mask the low bits.
+    // Fold the well-mixed high half down; callers use the low 32 bits.
     (h ^ (h >> 32)) as usize
 }
 
-fn key_of<'k>(keys: &'k str, e: &Entry) -> &'k str {
+fn key_of<'k>(keys: &'k str, e: &Keyed) -> &'k str {
     let start = e.key_start as usize;
     &keys[start..start + usize::from(e.key_len)]
 }
@@ -1017,10 +1062,12 @@ mod tests {
         for list in List::ALL {
             let index = list.index();
             assert!(!list.is_empty(), "{list:?} is empty");
-            assert!(index
-                .entries
-                .windows(2)
-                .all(|w| key_of(&index.keys, &w[0]) <= key_of(&index.keys, &w[1])));
+            let key = |e: &Entry| {
+                let mut key = String::new();
+                normalize(index.text(e), &mut key);
+                key
+            };
+            assert!(index.entries.windows(2).all(|w| key(&w[0]) <= key(&w[1])));
             // Every entry finds itself, exactly cased.
             for e in index.entries.iter().step_by(97) {
                 let text = index.text(e);
@@ -1150,8 +1197,9 @@ mod tests {
         let mut bytes = 0;
         for list in List::ALL {
             let index = list.index();
-            bytes +=
-                index.keys.capacity() + index.entries.capacity() * std::mem::size_of::<Entry>();
+            bytes += index.keys.capacity()
+                + index.entries.capacity() * std::mem::size_of::<Entry>()
+                + index.slots.capacity() * std::mem::size_of::<Slot>();
         }
         eprintln!(
             "gazetteer: {} lists, {} entries, {:.1} MB heap, indexed in {:?}",

@@ -13,13 +13,17 @@
 //! - [`NrpRecognizer`]: nationalities, religions and political groups.
 
 use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use regex::Regex;
 
 use crate::gazetteer::{self, Casing, List, PlaceKind};
 use crate::recognizers::contact::{is_bounded, lower_words_back, words_after, words_before};
 use crate::recognizers::{may_have_digit, BoundaryRegex};
+
+mod gated;
 use crate::{AnalyzerBuilder, Detection, EntityType, Recognizer};
+use gated::GatedRegex;
 
 /// Adds this module's recognizers to `builder`.
 pub fn register(builder: AnalyzerBuilder) -> AnalyzerBuilder {
@@ -1039,27 +1043,29 @@ const EURO_PREFIXES: &str = r"Trg|trg|Λ\.|Οδός|Rue|rue|Avenue|avenue|Av\.|A
 /// Street addresses.
 #[derive(Debug)]
 pub struct StreetAddressRecognizer {
-    core: BoundaryRegex,
-    euro_suffix: BoundaryRegex,
-    euro_prefix: BoundaryRegex,
-    euro_numfirst: BoundaryRegex,
-    military: BoundaryRegex,
-    po_box: BoundaryRegex,
-    last_line: Regex,
-    generic: BoundaryRegex,
-    generic_lower: BoundaryRegex,
+    core: GatedRegex,
+    euro_suffix: GatedRegex,
+    euro_prefix: GatedRegex,
+    euro_numfirst: GatedRegex,
+    military: GatedRegex,
+    po_box: GatedRegex,
+    /// [`last_line_regex`].
+    last_line: &'static Regex,
+    generic: GatedRegex,
+    generic_lower: GatedRegex,
     unit_before: Regex,
     unit: Regex,
-    /// "Name and " before an intersection's street.
-    and_before: Regex,
+    /// A whole word that may open an intersection ("Laura and Grote Baan
+    /// 477"), see [`and_before`].
+    cross_name: Regex,
     /// "2389 81 Chalkokondili": a numbered name, kept with a tail that holds
     /// a unit or a postal code.
-    numbered_name: BoundaryRegex,
+    numbered_name: GatedRegex,
     /// "629 4308 morris street": the core in lower-case text.
-    core_lower: BoundaryRegex,
+    core_lower: GatedRegex,
     /// "Trg revolucije 59", "al. marszałka józefa piłsudskiego 41": a
     /// street prefix no English word is, then any words and a number.
-    strong_prefix: BoundaryRegex,
+    strong_prefix: GatedRegex,
     postal: Regex,
     /// Prefilters: a literal every match of `euro_suffix` (resp.
     /// `euro_prefix` and `euro_numfirst`) contains. Without `\b` they stay
@@ -1085,55 +1091,144 @@ const ROMANCE_LINKS: &str = r"(?:de|du|des|la|le|les|del|da|do|dos|das|di|della)
 
 const LINKS: &str = r"(?:de|la|le|du|des|del|della|di|da|van|von|der|den|of|the|and|&|y|e)";
 
+/// The street patterns, each with its one big bounded repetition of
+/// words as [`Rep`] says: `{0,n}` as written, `*` lifted (see
+/// [`GatedRegex::lifted`]); `n` is in [`StreetAddressRecognizer::new`].
+fn core_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,6}}[A-Za-z]?)?(?:[ \t]*,)?[ \t]+(?:(?:[NSEW]|N[EW]|S[EW]|North|South|East|West)\.?[ \t]+)?{NAME_WORD}{open}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){reps}?{close}[ \t]+(?i:{STREET_TYPES})\b\.?(?:[ \t]+(?:[NSEW]|N[EW]|S[EW]|North|South|East|West)\b\.?)?"
+    )
+}
+
+fn euro_suffix_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"(?:\b\d{{1,6}}[ \t]+)?\b(?:{NAME_WORD}[ \t]+{open}(?:(?:{NAME_WORD}|{LINKS})[ \t]+){reps}{close})?(?:\p{{L}}{{3,}}(?i:{EURO_SUFFIXES})|(?i:{EURO_SUFFIXES}))[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[/-]\d{{1,4}}\b)?"
+    )
+}
+
+fn euro_prefix_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:{EURO_PREFIXES})[ \t]*(?:{NAME_WORD}|{LINKS}|\d{{1,4}}){open}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,2}}(?:st|nd|rd|th)?)){reps}?{close}(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?|[ \t]*\n)"
+    )
+}
+
+fn generic_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"(?:\b\d{{1,6}}[A-Za-z]?[ \t]+)?(?:\b\d{{1,6}}[ \t]+)?\b{NAME_WORD}{open}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|(?:\p{{Ll}}[\p{{L}}'’\-]*[ \t]+)?{LOWER_STREET})){reps}{close}\.?[ \t]+\d{{1,5}}[A-Za-z]?\b\.?(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?"
+    )
+}
+
+fn euro_numfirst_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"\b(?:\d{{1,6}}[ \t]+)?\d{{1,5}}[A-Za-z]?,?[ \t]+(?:{EURO_PREFIXES})[ \t]+(?:(?:{LINKS}[ \t]+){{0,3}}{NAME_WORD}|(?:{ROMANCE_LINKS}[ \t]+){{1,3}}\p{{Ll}}[\p{{L}}'’\-]+){open}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){reps}?{close}(?:[ \t]+{NAME_WORD}|\b)(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b)?"
+    )
+}
+
+fn generic_lower_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"\b\d{{1,6}}[ \t]+(?:\d{{1,6}}[ \t]+)?\p{{Ll}}[\p{{L}}'’.\-]*{open}(?:[ \t]+\p{{Ll}}[\p{{L}}'’.\-]*){reps}{close}[ \t]+\d{{1,5}}[a-z]?\b"
+    )
+}
+
+fn core_lower_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"\b\d{{1,6}}(?:[ \t]+\d{{1,6}})?[ \t]+\p{{Ll}}[\p{{L}}'’\-]*{open}(?:[ \t]+\p{{Ll}}[\p{{L}}'’\-]*){reps}?{close}[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|terrace|crescent|square|highway|hwy|parkway|pkwy|circle|trail|alley)\b\.?"
+    )
+}
+
+fn strong_prefix_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:Trg|trg|Ulica|ulica|ul\.|Ul\.|al\.|Al\.|Aleja|aleja|Calle|calle|Rua|rua|Rue|rue|Avenida|avenida|Viale|viale|Strada|strada|Λ\.|Οδός)[ \t]+(?:{NAME_WORD}|\p{{Ll}}[\p{{L}}'’\-]*){open}(?:[ \t]+(?:{NAME_WORD}|\p{{Ll}}[\p{{L}}'’\-]*)){reps}?{close},?[ \t]+\d{{1,5}}[A-Za-z]?\b"
+    )
+}
+
+fn numbered_name_pattern(rep: &Rep) -> String {
+    let Rep { open, reps, close } = rep;
+    format!(
+        r"\b\d{{1,6}}(?:[ \t]+\d{{1,6}})?[ \t]+(?:(?:{EURO_PREFIXES})[ \t]+)?{NAME_WORD}{open}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,5}}\b)){reps}{close}"
+    )
+}
+
+/// [`numbered_name_pattern`] before its repetition, anchored, without the
+/// leading `\b`.
+fn numbered_name_head() -> String {
+    format!(r"^\d{{1,6}}(?:[ \t]+\d{{1,6}})?[ \t]+(?:(?:{EURO_PREFIXES})[ \t]+)?{NAME_WORD}")
+}
+
+/// The big repetition of a street pattern.
+struct Rep {
+    /// Around the repeated group: empty as written; lifted, a capture
+    /// group (number 1), the span [`GatedRegex::lifted`] counts
+    /// iterations in.
+    open: &'static str,
+    close: &'static str,
+    reps: String,
+}
+
+impl Rep {
+    fn exact(max: usize) -> Self {
+        Self {
+            open: "",
+            close: "",
+            reps: format!("{{0,{max}}}"),
+        }
+    }
+
+    fn lifted() -> Self {
+        Self {
+            open: "(",
+            close: ")",
+            reps: "*".to_owned(),
+        }
+    }
+}
+
+/// One of the `*_pattern` functions.
+type StreetPattern = fn(&Rep) -> String;
+
+/// A street pattern as written, with its repetition `{0,max}`, and lifted.
+fn both(pattern: StreetPattern, max: usize) -> (String, String) {
+    (pattern(&Rep::exact(max)), pattern(&Rep::lifted()))
+}
+
 impl StreetAddressRecognizer {
     pub fn new() -> Self {
-        let core = format!(
-            r"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,6}}[A-Za-z]?)?(?:[ \t]*,)?[ \t]+(?:(?:[NSEW]|N[EW]|S[EW]|North|South|East|West)\.?[ \t]+)?{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?[ \t]+(?i:{STREET_TYPES})\b\.?(?:[ \t]+(?:[NSEW]|N[EW]|S[EW]|North|South|East|West)\b\.?)?"
-        );
-        let euro_suffix = format!(
-            r"(?:\b\d{{1,6}}[ \t]+)?\b(?:{NAME_WORD}[ \t]+(?:(?:{NAME_WORD}|{LINKS})[ \t]+){{0,3}})?(?:\p{{L}}{{3,}}(?i:{EURO_SUFFIXES})|(?i:{EURO_SUFFIXES}))[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[/-]\d{{1,4}}\b)?"
-        );
-        let euro_prefix = format!(
-            r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:{EURO_PREFIXES})[ \t]*(?:{NAME_WORD}|{LINKS}|\d{{1,4}})(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,2}}(?:st|nd|rd|th)?)){{0,5}}?(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?|[ \t]*\n)"
-        );
-        let generic = format!(
-            r"(?:\b\d{{1,6}}[A-Za-z]?[ \t]+)?(?:\b\d{{1,6}}[ \t]+)?\b{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|(?:\p{{Ll}}[\p{{L}}'’\-]*[ \t]+)?{LOWER_STREET})){{0,3}}\.?[ \t]+\d{{1,5}}[A-Za-z]?\b\.?(?:[ \t]+{NAME_WORD}(?:[ \t]+{NAME_WORD})?[ \t]+(?i:{STREET_TYPES})\b\.?)?"
-        );
-        let euro_numfirst = format!(
-            r"\b(?:\d{{1,6}}[ \t]+)?\d{{1,5}}[A-Za-z]?,?[ \t]+(?:{EURO_PREFIXES})[ \t]+(?:(?:{LINKS}[ \t]+){{0,3}}{NAME_WORD}|(?:{ROMANCE_LINKS}[ \t]+){{1,3}}\p{{Ll}}[\p{{L}}'’\-]+)(?:[ \t]+(?:{NAME_WORD}|{LINKS})){{0,4}}?(?:[ \t]+{NAME_WORD}|\b)(?:,?[ \t]+\d{{1,5}}[A-Za-z]?\b)?"
-        );
+        // `outside`: the runs of spaces or tabs every match has besides
+        // those of the repetition (one per `[ \t]+` the pattern cannot
+        // skip, each next to a word of its own).
+        let lifted = |pattern: StreetPattern, outside: usize, max: usize| {
+            let (exact, lifted) = both(pattern, max);
+            GatedRegex::lifted(&exact, &lifted, outside, max)
+        };
         Self {
-            euro_numfirst: BoundaryRegex::new(&euro_numfirst).expect("euro number-first regex"),
-            po_box: BoundaryRegex::new(r"(?:\b\d{1,6}[ \t]+)?\b(?i:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|Postbox|Box)[ \t]+\d{1,6}\b")
+            euro_numfirst: lifted(euro_numfirst_pattern, 2, 4).expect("euro number-first regex"),
+            po_box: GatedRegex::new(r"(?:\b\d{1,6}[ \t]+)?\b(?i:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|Postbox|Box)[ \t]+\d{1,6}\b")
                 .expect("po box regex"),
-            last_line: Regex::new(LAST_LINE).expect("last line regex"),
-            generic: BoundaryRegex::new(&generic).expect("generic address regex"),
-            generic_lower: BoundaryRegex::new(
-                r"\b\d{1,6}[ \t]+(?:\d{1,6}[ \t]+)?\p{Ll}[\p{L}'’.\-]*(?:[ \t]+\p{Ll}[\p{L}'’.\-]*){0,3}[ \t]+\d{1,5}[a-z]?\b",
-            )
-            .expect("lower-case address regex"),
-            core_lower: BoundaryRegex::new(
-                r"\b\d{1,6}(?:[ \t]+\d{1,6})?[ \t]+\p{Ll}[\p{L}'’\-]*(?:[ \t]+\p{Ll}[\p{L}'’\-]*){0,3}?[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|terrace|crescent|square|highway|hwy|parkway|pkwy|circle|trail|alley)\b\.?",
-            )
-            .expect("lower-case core regex"),
-            strong_prefix: BoundaryRegex::new(&format!(
-                r"(?:\b\d{{1,6}}[ \t]+)?(?:\b\d{{1,5}}[A-Za-z]?,?[ \t]+)?(?:\b|^|[ \t])(?:Trg|trg|Ulica|ulica|ul\.|Ul\.|al\.|Al\.|Aleja|aleja|Calle|calle|Rua|rua|Rue|rue|Avenida|avenida|Viale|viale|Strada|strada|Λ\.|Οδός)[ \t]+(?:{NAME_WORD}|\p{{Ll}}[\p{{L}}'’\-]*)(?:[ \t]+(?:{NAME_WORD}|\p{{Ll}}[\p{{L}}'’\-]*)){{0,4}}?,?[ \t]+\d{{1,5}}[A-Za-z]?\b"
-            ))
-            .expect("strong prefix regex"),
-            and_before: Regex::new(r"(?:^|[ \t\n])(\p{Lu}[\p{L}'’\-]+)[ \t]+(?:and|&)[ \t]+$")
-                .expect("and before regex"),
-            numbered_name: BoundaryRegex::new(&format!(
-                r"\b\d{{1,6}}(?:[ \t]+\d{{1,6}})?[ \t]+(?:(?:{EURO_PREFIXES})[ \t]+)?{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|{LINKS}|\d{{1,5}}\b)){{0,4}}"
-            ))
-            .expect("numbered name regex"),
+            last_line: last_line_regex(),
+            generic: GatedRegex::new(&generic_pattern(&Rep::exact(3))).expect("generic address regex"),
+            generic_lower: GatedRegex::new(&generic_lower_pattern(&Rep::exact(3)))
+                .expect("lower-case address regex"),
+            core_lower: lifted(core_lower_pattern, 2, 3).expect("lower-case core regex"),
+            strong_prefix: lifted(strong_prefix_pattern, 2, 4).expect("strong prefix regex"),
+            cross_name: Regex::new(r"^\p{Lu}[\p{L}'’\-]+$").expect("cross name regex"),
+            numbered_name: GatedRegex::cut(&numbered_name_pattern(&Rep::lifted()), &numbered_name_head(), 4)
+                .expect("numbered name regex"),
             unit_before: Regex::new(
                 r"(?i:\b(?:apt\.?|apartment|suite|ste\.?|unit|flat)[ \t]*#?(?:\d{1,5}[A-Za-z]?[ \t,]+)?)$",
             )
             .expect("unit before regex"),
-            core: BoundaryRegex::new(&core).expect("address core regex"),
-            euro_suffix: BoundaryRegex::new(&euro_suffix).expect("euro suffix regex"),
-            euro_prefix: BoundaryRegex::new(&euro_prefix).expect("euro prefix regex"),
-            military: BoundaryRegex::new(
+            core: lifted(core_pattern, 2, 4).expect("address core regex"),
+            euro_suffix: lifted(euro_suffix_pattern, 2, 3).expect("euro suffix regex"),
+            euro_prefix: lifted(euro_prefix_pattern, 0, 5).expect("euro prefix regex"),
+            military: GatedRegex::new(
                 r"\b(?:(?:Unit|PSC)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}|(?:USNS|USNV|USS|USCGC|USCG)[ \t]+\p{Lu}[\p{L}'-]*)[ \t]*,?[ \t]*\n?[ \t]*(?:FPO|APO|DPO)[ \t]+A[AEP][ \t]+\d{5}\b",
             )
             .expect("military regex"),
@@ -1157,6 +1252,25 @@ const POSTAL: &str = r"^(?:(?:GIR 0AA|[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-
 /// A US-style last address line: "City[,] ST 12345" alone on its line.
 /// Groups: 1 the city, 2 the region code, 3 the postal code.
 const LAST_LINE: &str = r"^[ \t]*(\p{Lu}[\p{L}'’.\-]*(?:[ \t]+\p{Lu}[\p{L}'’.\-]*){0,3})(?:[ \t]+\d{1,3})?[ \t]+([A-Z]{1,3})[ \t]+((?:[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{4}[ \t]?[A-Z]{2}|\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{5}-\d{3,4}|\d{3,6}))[ \t]*(?:$|\n)";
+
+/// [`LAST_LINE`] on every line (`(?m)`), one for the street address and
+/// ZIP code recognizers: its automaton is over a megabyte.
+fn last_line_regex() -> &'static Regex {
+    static LAST_LINE_REGEX: OnceLock<Regex> = OnceLock::new();
+    LAST_LINE_REGEX
+        .get_or_init(|| Regex::new(&format!("(?m){LAST_LINE}")).expect("last line regex"))
+}
+
+/// Whether `text` starts with a [`LAST_LINE`] (the pattern without `(?m)`
+/// matches it). No match of the pattern from the start goes past the
+/// first line break, which only its `\n` at the end consumes, so the first
+/// line (with its break) decides; there `(?m)` changes nothing but where
+/// the pattern's `$` holds, and before a break the pattern's `\n` holds
+/// too.
+fn starts_last_line(last_line: &Regex, text: &str) -> bool {
+    let line = text.find('\n').map_or(text, |i| &text[..=i]);
+    last_line.find(line).is_some_and(|m| m.start() == 0)
+}
 
 fn is_military(line: &str) -> bool {
     let l = line.trim_start();
@@ -1220,7 +1334,7 @@ impl StreetAddressRecognizer {
             // "Springfield, IL 62704" on a line of its own: the city and the
             // ZIP code stand on their own (see ZipCodeRecognizer).
             if nl == 1
-                && self.last_line.is_match(&text[pos + skip..])
+                && starts_last_line(self.last_line, &text[pos + skip..])
                 && !is_military(&text[pos + skip..])
             {
                 // an address label's last line: evidence, left to the
@@ -1350,12 +1464,9 @@ impl StreetAddressRecognizer {
             corner = true;
         } else if !text[start..].starts_with(|c: char| c.is_ascii_digit()) {
             // "Laura and Grote Baan 477": an intersection
-            if let Some(c) = self.and_before.captures(before) {
-                let w = c.get(1).map_or("", |m| m.as_str());
+            if let Some((at, w)) = and_before(&self.cross_name, before) {
                 if !STOP_CROSS.contains(&w) {
-                    start = c.get(0).map_or(start, |m| {
-                        m.start() + (m.len() - m.as_str().trim_start().len())
-                    });
+                    start = at;
                 }
             }
         }
@@ -1466,7 +1577,7 @@ impl Recognizer for StreetAddressRecognizer {
 impl StreetAddressRecognizer {
     /// "Name 12" streets (and "12 Name 34"), kept with evidence: a house
     /// number, an address context, or an address tail.
-    fn find_generic(&self, re: &BoundaryRegex, text: &str, out: &mut Vec<Detection>) {
+    fn find_generic(&self, re: &GatedRegex, text: &str, out: &mut Vec<Detection>) {
         for m in re.find_iter(text) {
             let s = m.as_str();
             let after = &text[m.end()..];
@@ -1527,6 +1638,30 @@ impl StreetAddressRecognizer {
             self.push(text, mstart, mend, score, out);
         }
     }
+}
+
+/// "Name and " (or "Name & ") ending `before`: the name's start and text.
+/// What `(?:^|[ \t\n])(\p{Lu}[\p{L}'’\-]+)[ \t]+(?:and|&)[ \t]+$` finds,
+/// without its automaton (most of a megabyte): the pattern is anchored at
+/// the end and no part of it but the link holds a space, tab or line
+/// break, so the name can only be the whole last word before the link,
+/// which `cross_name` (`^\p{Lu}[\p{L}'’\-]+$`) checks.
+fn and_before<'t>(cross_name: &Regex, before: &'t str) -> Option<(usize, &'t str)> {
+    const BLANK: [char; 2] = [' ', '\t'];
+    let linked = before.trim_end_matches(BLANK);
+    if linked.len() == before.len() {
+        return None;
+    }
+    let spaced = linked
+        .strip_suffix("and")
+        .or_else(|| linked.strip_suffix('&'))?;
+    let named = spaced.trim_end_matches(BLANK);
+    if named.len() == spaced.len() {
+        return None;
+    }
+    let at = named.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
+    let name = &named[at..];
+    cross_name.is_match(name).then_some((at, name))
 }
 
 /// Hungarian street words, whose house numbers end in a full stop.
@@ -1813,7 +1948,8 @@ const ADDRESS_CONTEXT: &[&str] = &[
 /// US ZIP codes and other postal codes, with evidence.
 #[derive(Debug)]
 pub struct ZipCodeRecognizer {
-    last_line: Regex,
+    /// [`last_line_regex`].
+    last_line: &'static Regex,
     labelled: BoundaryRegex,
     after_region: Regex,
     uk: BoundaryRegex,
@@ -1833,7 +1969,7 @@ impl ZipCodeRecognizer {
         // keeping the regex off its fast engine on non-ASCII text.
         let code_at_line_end = code.replace(r"\b", "");
         Self {
-            last_line: Regex::new(&format!("(?m){LAST_LINE}")).expect("last line regex"),
+            last_line: last_line_regex(),
             labelled: BoundaryRegex::new(&format!(
                 r"(?i:\b(?:zip|postal|post|postcode|zipcode)(?:[ \t]*code)?(?:[ \t]+(?:is|number|no\.?))?[ \t]*[:#]?[ \t]*)({code})\b"
             ))
@@ -1895,7 +2031,7 @@ impl Recognizer for ZipCodeRecognizer {
         // the one match there can be (at 0) would be dropped.
         let multi_line = text.contains('\n');
         for c in multi_line
-            .then(|| captures_in_spans(&self.last_line, text))
+            .then(|| captures_in_spans(self.last_line, text))
             .into_iter()
             .flatten()
         {
@@ -2314,6 +2450,126 @@ mod tests {
             ["221B Baker Street, London NW1 6XE"]
         );
         assert!(find(&r, "I watched 12 Monkeys yesterday").is_empty());
+    }
+
+    /// Texts around the street patterns' edges: non-ASCII letters and
+    /// digits, tabs, numbers at word boundaries, repetitions of the
+    /// patterns' limits and one more, lazy and greedy ends.
+    const STREET_EDGES: &[&str] = &[
+        "12 Main St, 12 Main A B Street, 12 Main A B C Street, 12 Main A B C D Street",
+        "12 Main A B C D E Street and 12 Main A B C D E F Road NW.",
+        "12\tMain\tA\tB\tC\tD\tStreet\t12 ,  34 N. Élan Östra de la Väg Road North",
+        "x12 Main St, 12x Main St, ٣ Main St, 4٣ Zoë Road, 5 Zoë-Ann O’Neil Court",
+        "12 Main Street Court Road Way; 12th Main 3rd Avenue; 7 A. B. C. D. E. Lane",
+        "Karl Heinz Otto Berg Hauptstraße 5, A B C D E Hauptstraße 12, Hauptstraße 7/3",
+        "Unter den Linden der Weg 7, 9 Ölbergstraße 12a, Å Bå Cå Då Egatan 4",
+        "Rue de la Paix Grande Haute 12, Rue A B C D E F G 12, Via\tRoma 5",
+        "Rue de la Paix\n and 12 Rue Ab 3 Cd Ef 5 Oak Hill Road, Rue A B C D E 6",
+        "12 Rue de la Paix A B C D 5, 12 Rue de la Paix A B C D E 5, 7, Calle de los Reyes 7",
+        "12 Calle del sol A B C D, 12 Calle de la mar, 3 Rue du A B C D E",
+        "629 4308 morris street, 12 a b c street, 12 a b c d street, 12 ä ö ü street",
+        "12 a b c d e street, 1 2 a b c d e f g h street.",
+        "ul. marszałka józefa piłsudskiego 41, Trg revolucije 59, ul. a b c d e 41",
+        "ul. a b c d e f 41, Calle Á B C D E 7, Οδός Α Β Γ 4, 12 Strada x y z w 5",
+        "2389 81 Chalkokondili, 12 Main A B C D E F, 12 Rue Main 34 de 5 Ab 6 Cd",
+        "12\tÉva\tde\t7 X Y Z, 12 34 Main 567890 A, 1 Abc 123456 Def, 12 Dr. A. B.",
+        "Mrs. Patricia van Bokhorst Suite 414, 3736 and she was born in 2023",
+        "Laura and Grote Baan 477, the A B C D 12 Oak Hill Road, 5 van der A B 6",
+        "12 Rue A. B. C. D. E. F. G. 5, 12 Rue Ab- Cd- Ef- Gh- Ij- Kl- 7, 3 Rue A- B- C-",
+    ];
+
+    #[test]
+    fn lifted_street_patterns_find_what_the_written_ones_find() {
+        let lifted: [(StreetPattern, usize, usize); 6] = [
+            (core_pattern, 2, 4),
+            (euro_suffix_pattern, 2, 3),
+            (euro_prefix_pattern, 0, 5),
+            (euro_numfirst_pattern, 2, 4),
+            (core_lower_pattern, 2, 3),
+            (strong_prefix_pattern, 2, 4),
+        ];
+        let mut cases: Vec<(String, GatedRegex)> = lifted
+            .iter()
+            .map(|&(pattern, outside, max)| {
+                let (exact, lifted) = both(pattern, max);
+                let gated = GatedRegex::lifted(&exact, &lifted, outside, max).unwrap();
+                (exact, gated)
+            })
+            .collect();
+        cases.push((
+            numbered_name_pattern(&Rep::exact(4)),
+            GatedRegex::cut(
+                &numbered_name_pattern(&Rep::lifted()),
+                &numbered_name_head(),
+                4,
+            )
+            .unwrap(),
+        ));
+        for (exact, gated) in &cases {
+            let plain = Regex::new(exact).unwrap();
+            for text in STREET_EDGES {
+                let want: Vec<_> = plain.find_iter(text).map(|m| m.range()).collect();
+                let got: Vec<_> = gated.find_iter(text).map(|m| m.start()..m.end()).collect();
+                assert_eq!(got, want, "{text}\n{exact}");
+            }
+        }
+    }
+
+    #[test]
+    fn and_before_is_its_regex() {
+        let re = Regex::new(r"(?:^|[ \t\n])(\p{Lu}[\p{L}'’\-]+)[ \t]+(?:and|&)[ \t]+$").unwrap();
+        let cross_name = Regex::new(r"^\p{Lu}[\p{L}'’\-]+$").unwrap();
+        for before in [
+            "Laura and ",
+            "at Laura  &\t",
+            "Éva-Zoë and ",
+            "x\nO'Brien and  ",
+            "laura and ",
+            "L and ",
+            "Laura band ",
+            "Laura and",
+            "Laura3 and ",
+            "Laura\tand\t",
+            "Laura\nand ",
+            "a,Laura and ",
+            "and ",
+            " and ",
+            "",
+            "Ⅷx and ",
+        ] {
+            let want = re.captures(before).map(|c| {
+                let m = c.get(0).unwrap();
+                (
+                    m.start() + (m.len() - m.as_str().trim_start().len()),
+                    c.get(1).unwrap().as_str(),
+                )
+            });
+            assert_eq!(and_before(&cross_name, before), want, "{before:?}");
+        }
+    }
+
+    #[test]
+    fn starts_last_line_is_the_anchored_pattern() {
+        let re = Regex::new(LAST_LINE).unwrap();
+        for text in [
+            "Springfield IL 62704",
+            "Springfield IL 62704\nand more IL 62704",
+            "  New York NY 10001  \nx",
+            "New York City Of Joy NY 10001",
+            "Springfield IL 62704 x",
+            "Springfield IL 62704\r\n",
+            "x\nSpringfield IL 62704",
+            "Zürich Öst 12 ZH 8000",
+            "Toronto ON M5V 3L9\n",
+            "Springfield IL\n62704",
+            "",
+        ] {
+            assert_eq!(
+                starts_last_line(last_line_regex(), text),
+                re.is_match(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
