@@ -180,3 +180,15 @@ fn possessive_firms_and_signature_lines_near_misses() {
     assert!(people("the company's Annual Report is out").is_empty());
     assert!(people("Quarterly Results\nRevenue rose 5%").is_empty());
 }
+
+#[test]
+fn unlisted_names_written_with_letters_english_lacks() {
+    // Neither word is in the census lists; the letters say "a name from
+    // elsewhere", which an English heading is not.
+    assert_eq!(
+        people("The report came from Zsófia Kővágó yesterday."),
+        ["Zsófia Kővágó"]
+    );
+    assert!(people("Mission Statement").is_empty());
+    assert!(people("Cautionary Tales of Modern Times").is_empty());
+}

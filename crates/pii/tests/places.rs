@@ -211,3 +211,19 @@ fn address_tail_near_misses() {
     // "and" between a pronoun and a street
     assert!(a("Then I and Main 5 went home").is_empty());
 }
+
+#[test]
+fn region_codes_in_address_last_lines() {
+    assert_eq!(
+        loc("Ship to:\n12 Elm Street\nSpringfield IL 62704"),
+        ["Springfield", "IL"]
+    );
+    assert_eq!(
+        loc("Bonnie Tougas\n3979 Reserve St\nSeeleys Bay ON K0H 2N0"),
+        ["Seeleys Bay", "ON"]
+    );
+    assert_eq!(loc("Write to Dayton, OH 45402"), ["Dayton", "OH"]);
+    // Two capitals before a number are not a region unless a state.
+    assert!(loc("Ticket QX 45402").is_empty());
+    assert!(loc("Invoice\nTotal due EUR 45402").is_empty());
+}

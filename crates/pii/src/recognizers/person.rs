@@ -1052,6 +1052,12 @@ fn name_run(
                     0.45 + 0.1 * first_w.max(last_w)
                 } else if any_known > 0.0 {
                     0.4
+                } else if !text[start..end].is_ascii() {
+                    // Unlisted words with letters English does not use
+                    // ("Hunor Kultsár", "Unnsteinn Þorbjörnsson"): the
+                    // census lists miss most names from outside the US,
+                    // and English headings are not written so.
+                    0.4
                 } else {
                     0.3
                 }

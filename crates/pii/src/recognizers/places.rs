@@ -2006,9 +2006,19 @@ impl Recognizer for ZipCodeRecognizer {
             }
         }
         for c in captures_in_spans(&self.after_region, text) {
-            let region = c.get(1).expect("group").as_str();
+            let region_match = c.get(1).expect("group");
+            let region = region_match.as_str();
             let m = c.get(2).expect("group");
             let us = gazetteer::is_us_state_code(region) || gazetteer::is_us_state(region);
+            if us {
+                out.push(Detection::new(
+                    region_match.start(),
+                    region_match.end(),
+                    EntityType::Location,
+                    0.6,
+                    "zip_code",
+                ));
+            }
             let score = if us && m.as_str().len() >= 5 {
                 // an address line "Springfield, IL 62704": higher than the
                 // address tail so the code stands on its own
@@ -2048,13 +2058,18 @@ impl Recognizer for ZipCodeRecognizer {
                 continue;
             }
             let code = c.get(3).expect("code");
-            out.push(Detection::new(
-                city.start(),
-                city.end(),
-                EntityType::Location,
-                0.6,
-                "zip_code",
-            ));
+            // The region code between them ("OH", "ON", "CE") places the
+            // person as much as the city does.
+            let region = c.get(2).expect("region");
+            for place in [city, region] {
+                out.push(Detection::new(
+                    place.start(),
+                    place.end(),
+                    EntityType::Location,
+                    0.6,
+                    "zip_code",
+                ));
+            }
             out.push(Detection::new(
                 code.start(),
                 code.end(),
