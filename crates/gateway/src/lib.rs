@@ -30,6 +30,7 @@ pub mod privacy;
 pub mod protect;
 pub mod proxy;
 pub mod ratelimit;
+pub mod records;
 pub mod request_id;
 pub mod router;
 pub mod server;
