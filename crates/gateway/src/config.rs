@@ -16,6 +16,7 @@ mod identity;
 mod overrides;
 mod privacy;
 pub mod raw;
+mod records;
 mod secrets;
 mod validate;
 
@@ -95,6 +96,13 @@ pub mod defaults {
     pub const TOKEN_TTL_SECS: u64 = 86_400;
     pub const MAX_TOKENS: u64 = 100_000;
     pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+    pub const KEYRING_PROVIDER: &str = "file";
+    pub const ROOT_KEY_FILE: &str = "root.key";
+    pub const ROOT_KEY_ENV: &str = "AMANAH_ROOT_KEY";
+    pub const KEY_STORE_FILE: &str = "keys.db";
+    pub const KEY_ROTATION_DAYS: u64 = 90;
+    pub const CLEANUP_INTERVAL_SECS: u64 = 300;
+    pub const SWEEP_BATCH: u64 = 500;
 }
 
 /// Secrets shorter than this are refused.
@@ -174,7 +182,40 @@ pub struct Config {
     pub upstream: UpstreamClient,
     pub providers: Vec<Provider>,
     pub privacy: Privacy,
+    pub keyring: KeyringConfig,
+    pub records: Records,
     pub routes: Vec<Route>,
+}
+
+/// Where the root key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootKeySource {
+    /// A file readable only by its owner.
+    File(PathBuf),
+    /// An environment variable.
+    Env(String),
+}
+
+/// `[keyring]`.
+#[derive(Debug, Clone)]
+pub struct KeyringConfig {
+    pub root_key: RootKeySource,
+    /// The key store (`keys.db`), apart from the records database.
+    pub key_store: PathBuf,
+    /// Automatic rotation of the master key; `None`: off.
+    pub rotation_period: Option<Duration>,
+}
+
+/// `[records]`.
+#[derive(Debug, Clone)]
+pub struct Records {
+    /// How often the retention sweeper runs.
+    pub cleanup_interval: Duration,
+    /// Records deleted per transaction.
+    pub sweep_batch: u32,
+    /// Retention per kind given in the file (seconds; `None`: forever),
+    /// over `records::DEFAULT_RETENTION`.
+    pub retention: Vec<(String, Option<i64>)>,
 }
 
 #[derive(Debug, Clone)]

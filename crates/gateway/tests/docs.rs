@@ -189,6 +189,34 @@ fn readme_reference_lists_the_defaults_in_code() {
             "privacy.max_response_bytes",
             format!("`{}`", defaults::MAX_RESPONSE_BYTES),
         ),
+        (
+            "keyring.provider",
+            format!("`{}`", defaults::KEYRING_PROVIDER),
+        ),
+        (
+            "keyring.root_key_file",
+            format!("`{}`", defaults::ROOT_KEY_FILE),
+        ),
+        (
+            "keyring.root_key_env",
+            format!("`{}`", defaults::ROOT_KEY_ENV),
+        ),
+        (
+            "keyring.key_store",
+            format!("`{}`", defaults::KEY_STORE_FILE),
+        ),
+        (
+            "keyring.rotation_days",
+            format!("`{}`", defaults::KEY_ROTATION_DAYS),
+        ),
+        (
+            "records.cleanup_interval_secs",
+            format!("`{}`", defaults::CLEANUP_INTERVAL_SECS),
+        ),
+        (
+            "records.sweep_batch",
+            format!("`{}`", defaults::SWEEP_BATCH),
+        ),
     ] {
         let row = readme
             .lines()

@@ -27,7 +27,45 @@ pub struct RawConfig {
     pub upstream: RawUpstream,
     pub providers: BTreeMap<String, RawProvider>,
     pub privacy: RawPrivacy,
+    pub keyring: RawKeyring,
+    pub records: RawRecords,
     pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawKeyring {
+    pub provider: Option<String>,
+    pub root_key_file: Option<PathBuf>,
+    pub root_key_env: Option<String>,
+    pub key_store: Option<PathBuf>,
+    pub rotation_days: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRecords {
+    pub cleanup_interval_secs: Option<u64>,
+    pub sweep_batch: Option<u64>,
+    /// Record kind -> seconds, "24h", "90d" or "forever".
+    pub retention: BTreeMap<String, RawRetention>,
+}
+
+/// A retention period as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawRetention {
+    Seconds(u64),
+    Text(String),
+}
+
+impl RawRetention {
+    pub fn describe(&self) -> String {
+        match self {
+            RawRetention::Seconds(s) => s.to_string(),
+            RawRetention::Text(t) => t.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -476,3 +476,80 @@ fn privacy_settings_load_with_their_defaults_and_env_overrides() {
         ]
     );
 }
+
+#[test]
+fn keyring_and_records_settings_are_checked() {
+    let text = format!(
+        r#"{GOOD}
+[keyring]
+provider = "kms"
+rotation_days = 5000
+[records]
+cleanup_interval_secs = 0
+sweep_batch = 0
+[records.retention]
+conversation = "24x"
+"bad kind" = "1d"
+document = 0
+"#
+    );
+    let err = load_text(&text, &[]).unwrap_err();
+    let keys = keys_of(&err);
+    for k in [
+        "keyring.provider",
+        "keyring.rotation_days",
+        "records.cleanup_interval_secs",
+        "records.sweep_batch",
+        "records.retention.conversation",
+        "records.retention.bad kind",
+        "records.retention.document",
+    ] {
+        assert!(keys.contains(&k), "{k} missing from {err}");
+    }
+    let err = load_text(
+        &format!("{GOOD}[keyring]\nprovider = \"env\"\nroot_key_env = \"lower-case\"\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(keys_of(&err), ["keyring.root_key_env"]);
+}
+
+#[test]
+fn keyring_and_records_load_with_defaults_and_env_overrides() {
+    let c = load_text(GOOD, &[]).unwrap();
+    assert_eq!(
+        c.keyring.root_key,
+        RootKeySource::File(c.data_dir.join("root.key"))
+    );
+    assert_eq!(c.keyring.key_store, c.data_dir.join("keys.db"));
+    assert_eq!(
+        c.keyring.rotation_period,
+        Some(Duration::from_secs(90 * 86_400))
+    );
+    assert_eq!(c.records.cleanup_interval, Duration::from_secs(300));
+    assert!(c.records.retention.is_empty());
+    let c = load_text(
+        &format!("{GOOD}[records.retention]\ncall_metadata = \"forever\"\nvoicemail = 3600\n"),
+        &[
+            ("AMANAH_KEYRING__PROVIDER", "env"),
+            ("AMANAH_KEYRING__ROTATION_DAYS", "0"),
+            ("AMANAH_RECORDS__RETENTION__DOCUMENT", "7d"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.keyring.root_key,
+        RootKeySource::Env("AMANAH_ROOT_KEY".into())
+    );
+    assert_eq!(c.keyring.rotation_period, None);
+    let mut retention = c.records.retention.clone();
+    retention.sort();
+    assert_eq!(
+        retention,
+        [
+            ("call_metadata".to_owned(), None),
+            ("document".to_owned(), Some(7 * 86_400)),
+            ("voicemail".to_owned(), Some(3_600)),
+        ]
+    );
+}

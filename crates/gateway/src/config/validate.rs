@@ -95,6 +95,8 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         }
     }
     let privacy = super::privacy::validate_privacy(raw.privacy, problems);
+    let keyring = super::records::validate_keyring(raw.keyring, &data_dir, problems);
+    let records = super::records::validate_records(raw.records, problems);
     let mut routes = Vec::new();
     let mut names = BTreeSet::new();
     for (i, r) in raw.routes.into_iter().enumerate() {
@@ -127,6 +129,8 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         upstream,
         providers,
         privacy,
+        keyring,
+        records,
         routes,
     }
 }
