@@ -83,7 +83,7 @@ pub(crate) fn decode_standard_lenient_whitespace(input: &[u8]) -> Option<Vec<u8>
 
 /// Padded standard base64 with nothing else around it (a root key): padding
 /// is required where the length calls for it, so one key has one spelling.
-pub(crate) fn decode_standard_padded(input: &[u8]) -> Option<Vec<u8>> {
+pub fn decode_standard_padded(input: &[u8]) -> Option<Vec<u8>> {
     // Not `is_multiple_of`: that is Rust 1.87 and the workspace MSRV is 1.85.
     #[allow(clippy::manual_is_multiple_of)]
     let whole_quanta = input.len() % 4 == 0;
@@ -100,7 +100,7 @@ pub(crate) fn decode_standard_padded(input: &[u8]) -> Option<Vec<u8>> {
 
 /// Padded standard base64. The output is sized up front and never
 /// reallocated, so a caller may wrap it in `Zeroizing` with no stray copy.
-pub(crate) fn encode_standard(input: &[u8]) -> String {
+pub fn encode_standard(input: &[u8]) -> String {
     encode(Alphabet::Standard, input)
 }
 

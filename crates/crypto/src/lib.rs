@@ -23,7 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_key;
-mod base64;
+pub mod base64;
 pub mod envelope;
 pub mod jwt;
 pub mod password;

@@ -380,7 +380,7 @@ fn has_bearer(headers: &HeaderMap) -> bool {
     headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
 }
 
-fn reply(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+pub(crate) fn reply(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let mut r = Response::new(full(Bytes::from(body)));
     *r.status_mut() = status;
@@ -391,7 +391,7 @@ fn reply(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     r
 }
 
-fn no_content() -> Response<Body> {
+pub(crate) fn no_content() -> Response<Body> {
     let mut r = Response::new(empty());
     *r.status_mut() = StatusCode::NO_CONTENT;
     r
@@ -409,18 +409,33 @@ fn set_cookie(resp: &mut Response<Body>, value: &str) {
 /// name the position only: a message quoting the body could quote a
 /// password.
 async fn read_json<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, GatewayError> {
+    read_json_limited(
+        req,
+        MAX_BODY_BYTES,
+        &format!("the OpenAPI document at {BASE}/openapi.json"),
+    )
+    .await
+}
+
+/// [`read_json`] with another body limit; `docs` names where the fields
+/// are described.
+pub(crate) async fn read_json_limited<T: DeserializeOwned>(
+    req: Request<Incoming>,
+    limit: usize,
+    docs: &str,
+) -> Result<T, GatewayError> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    let limited = http_body_util::Limited::new(req.into_body(), MAX_BODY_BYTES);
+    let limited = http_body_util::Limited::new(req.into_body(), limit);
     let bytes = match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Err(_) => return Err(GatewayError::RequestBodyTimeout),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             return Err(GatewayError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES as u64,
+                limit: limit as u64,
             })
         }
         Ok(Err(_)) => {
@@ -433,7 +448,7 @@ async fn read_json<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, Gat
     if bytes.is_empty() {
         return serde_json::from_slice(b"{}").map_err(|_| {
             invalid(format!(
-                "this endpoint needs a JSON body; the OpenAPI document at {BASE}/openapi.json lists the fields"
+                "this endpoint needs a JSON body; {docs} lists the fields"
             ))
         });
     }
@@ -446,7 +461,7 @@ async fn read_json<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T, Gat
             _ => "is not valid JSON",
         };
         invalid(format!(
-            "the request body {what} (line {}, column {}); the OpenAPI document at {BASE}/openapi.json lists the fields",
+            "the request body {what} (line {}, column {}); {docs} lists the fields",
             e.line(),
             e.column()
         ))

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod admin_api;
 pub mod body;
 pub mod config;
+pub mod data_api;
 pub mod error;
 pub mod identify;
 pub mod jwt;
@@ -43,7 +44,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use amanah_crypto::api_key::KeyHasher;
-use amanah_store::{SqliteStore, Store, StoreError};
+use amanah_crypto::envelope::KeyProvider;
+use amanah_store::{KeyringStore, RecordStore, SqliteKeyringStore, SqliteStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -72,6 +74,82 @@ pub enum StartError {
         path: String,
         source: std::io::Error,
     },
+    #[error("the keyring: {0}")]
+    Keyring(#[from] keyring::KeyringError),
+}
+
+/// The stores a gateway runs on: its state (keys, users, roles), the
+/// protected records, and the key store, which lives apart from both.
+#[derive(Clone)]
+pub struct Stores {
+    pub state: Arc<dyn Store>,
+    pub records: Arc<dyn RecordStore>,
+    pub keys: Arc<dyn KeyringStore>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+impl Stores {
+    /// The embedded backends: `amanah.db` in the data directory for state
+    /// and records, and the key store where `[keyring].key_store` says.
+    pub fn embedded(config: &Config) -> Result<Self, StartError> {
+        let db = Arc::new(open_embedded_store(&config.data_dir)?);
+        Ok(Self::embedded_with(config, db.clone(), db)?)
+    }
+
+    /// `state` and `records` as given, the embedded key store.
+    pub fn embedded_with(
+        config: &Config,
+        state: Arc<dyn Store>,
+        records: Arc<dyn RecordStore>,
+    ) -> Result<Self, StoreError> {
+        let keys = Arc::new(SqliteKeyringStore::open(&config.keyring.key_store)?);
+        Ok(Self {
+            state,
+            records,
+            keys,
+        })
+    }
+}
+
+/// The root-key provider `[keyring]` names. The default key file in the
+/// data directory is created on first start (owner-only), as the HMAC
+/// secret is; a key file named explicitly must exist.
+pub fn key_provider(config: &Config) -> Result<Box<dyn KeyProvider>, StartError> {
+    Ok(match &config.keyring.root_key {
+        config::RootKeySource::Env(var) => Box::new(keyring::EnvKeyProvider::new(var.clone())),
+        config::RootKeySource::File(path) => {
+            let default = config.data_dir.join(config::defaults::ROOT_KEY_FILE);
+            if *path == default && !path.exists() {
+                config::create_private_dir(&config.data_dir).map_err(|source| {
+                    StartError::DataDir {
+                        path: config.data_dir.display().to_string(),
+                        source,
+                    }
+                })?;
+                Box::new(
+                    keyring::FileKeyProvider::create(path)
+                        .map_err(|e| StartError::Keyring(e.into()))?,
+                )
+            } else {
+                Box::new(keyring::FileKeyProvider::new(path.clone()))
+            }
+        }
+    })
+}
+
+/// The keyring of this deployment: root key from the provider, master
+/// keys from the key store (the first one made on first start).
+pub async fn open_keyring(
+    config: &Config,
+    keys: Arc<dyn KeyringStore>,
+) -> Result<keyring::KeyringService, StartError> {
+    let provider = key_provider(config)?;
+    Ok(keyring::KeyringService::open(provider.as_ref(), keys, keys::now_unix()).await?)
 }
 
 /// Opens the embedded store in `data_dir`, creating the directory
@@ -222,6 +300,8 @@ pub struct Running {
     pub keys: Arc<keys::KeyService>,
     pub access: Arc<access::AccessControl>,
     pub users: Arc<users::UserService>,
+    pub records: Arc<records::RecordService>,
+    pub keyring: Arc<keyring::KeyringService>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -246,8 +326,16 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Start
 }
 
 /// Binds the listeners and starts serving.
-pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, StartError> {
+pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartError> {
+    let store = stores.state;
     let prepared = prepare(config)?;
+    let keyring = Arc::new(open_keyring(config, stores.keys).await?);
+    let records = Arc::new(records::RecordService::new(
+        Arc::clone(&stores.records),
+        Arc::clone(&keyring),
+        privacy::shared_analyzer(),
+        records::Retention::default().with(&config.records.retention),
+    ));
     let keys = Arc::new(keys::KeyService::new(Arc::clone(&store), prepared.hasher));
     let access = Arc::new(access::AccessControl::new(config, Arc::clone(&store)));
     let users = Arc::new(users::UserService::new(
@@ -273,6 +361,11 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         Arc::clone(&access),
         Arc::clone(&limiter),
     );
+    let data_api = data_api::DataApi::new(
+        Arc::clone(&records),
+        Arc::clone(&stores.records),
+        Arc::clone(&access),
+    );
     let metrics = Arc::new(metrics::Metrics::new(
         config.routes.iter().map(|r| r.name.as_str()),
     ));
@@ -281,7 +374,10 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         identifier,
         limiter,
         upstreams,
-        admin_api,
+        pipeline::Apis {
+            admin: admin_api,
+            data: data_api,
+        },
         privacy::PrivacyStage::new(config, prepared.server_secret.expose().as_bytes()),
         Arc::clone(&metrics),
     ));
@@ -332,8 +428,21 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
     ];
     tasks.push(tokio::spawn(flush_last_used_periodically(
         Arc::clone(&keys),
-        rx,
+        rx.clone(),
     )));
+    tasks.push(tokio::spawn(sweep_records_periodically(
+        Arc::clone(&records),
+        config.records.cleanup_interval,
+        config.records.sweep_batch,
+        rx.clone(),
+    )));
+    if let Some(period) = config.keyring.rotation_period {
+        tasks.push(tokio::spawn(rotate_keys_when_due(
+            Arc::clone(&keyring),
+            period,
+            rx,
+        )));
+    }
     tracing::info!(
         listen = %addr,
         admin = %admin_addr,
@@ -347,9 +456,65 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Running, St
         keys,
         access,
         users,
+        records,
+        keyring,
         shutdown,
         tasks,
     })
+}
+
+/// Deletes expired records every `interval` (and once at start).
+async fn sweep_records_periodically(
+    records: Arc<records::RecordService>,
+    interval: Duration,
+    batch: u32,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                match records.sweep(keys::now_unix(), batch).await {
+                    Ok(deleted) if !deleted.is_empty() => tracing::info!(
+                        target: "amanah::records",
+                        deleted = deleted.len(),
+                        "expired records deleted"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "the retention sweep failed"),
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// How often the master key's age is checked against the rotation period.
+const ROTATION_CHECK_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Rotates the master key when it is older than `period`.
+async fn rotate_keys_when_due(
+    keyring: Arc<keyring::KeyringService>,
+    period: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(ROTATION_CHECK_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                match keyring.rotate_if_due(keys::now_unix(), period.as_secs()).await {
+                    Ok(Some(version)) => tracing::info!(
+                        target: "amanah::keyring",
+                        version,
+                        "master key rotated"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "master key rotation failed"),
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 async fn flush_last_used_periodically(

@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use crate::admin_api::{self, AdminApi};
 use crate::body::{Body, GuardedBody};
 use crate::config::Config;
+use crate::data_api::{self, DataApi};
 use crate::error::{into_response, GatewayError, Origin};
 use crate::identify::Identifier;
 use crate::keys::now_unix;
@@ -45,6 +46,8 @@ struct Trace {
     rate: Option<RateDecision>,
     /// The admin API answered.
     admin: bool,
+    /// The data API answered.
+    data: bool,
     /// Values the privacy stage replaced (or found, in detect mode).
     redactions: Option<usize>,
 }
@@ -56,6 +59,15 @@ struct Budgets {
     per_ip: Option<Quota>,
 }
 
+/// The APIs the gateway itself answers, before any route.
+#[derive(Debug)]
+pub struct Apis {
+    /// `/admin`.
+    pub admin: AdminApi,
+    /// `/v1/records`, `/v1/subjects`.
+    pub data: DataApi,
+}
+
 #[derive(Debug)]
 pub struct Gateway {
     router: Router,
@@ -64,6 +76,7 @@ pub struct Gateway {
     budgets: Budgets,
     upstreams: Upstreams,
     admin: AdminApi,
+    data: DataApi,
     privacy: PrivacyStage,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
@@ -79,7 +92,7 @@ impl Gateway {
         identifier: Identifier,
         limiter: Arc<dyn RateLimiter>,
         upstreams: Upstreams,
-        admin: AdminApi,
+        apis: Apis,
         privacy: PrivacyStage,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -99,7 +112,8 @@ impl Gateway {
                 per_ip: config.rate_limits.per_ip,
             },
             upstreams,
-            admin,
+            admin: apis.admin,
+            data: apis.data,
             privacy,
             cors: CorsPolicy::new(&config.cors),
             metrics,
@@ -148,6 +162,16 @@ impl Gateway {
         if admin_api::owns_path(req.uri().path()) {
             trace.admin = true;
             return self.admin.handle(req, peer, &self.identifier, now).await;
+        }
+
+        // 4b. Data API: `/v1/records` and `/v1/subjects` belong to no route
+        //    either; the API identifies its callers as step 5 does and
+        //    checks each endpoint's permission and the record's data class.
+        if data_api::owns_path(req.uri().path()) {
+            trace.data = true;
+            let (response, principal) = self.data.handle(req, peer, &self.identifier, now).await?;
+            trace.principal = Some(principal);
+            return Ok(response);
         }
 
         // 5. Identify: every route needs a principal. Before routing, so an
@@ -344,6 +368,7 @@ impl Handler for Gateway {
             route.name = match trace.route {
                 Some(i) => self.router.route(i).name.as_str(),
                 None if trace.admin => admin_api::ROUTE_NAME,
+                None if trace.data => data_api::ROUTE_NAME,
                 None => "-",
             },
             principal.id = trace.principal.as_deref().unwrap_or("-"),

@@ -55,7 +55,7 @@ const MAX_CONVERSATION_ID: usize = 200;
 /// Filtering after overlap resolution keeps exactly what filtering before
 /// it would, as the resolution is greedy by score: a candidate under the
 /// floor is weighed only after every one above it has been placed.
-fn shared_analyzer() -> Arc<Analyzer> {
+pub fn shared_analyzer() -> Arc<Analyzer> {
     static ANALYZER: OnceLock<Arc<Analyzer>> = OnceLock::new();
     Arc::clone(ANALYZER.get_or_init(|| {
         Arc::new(

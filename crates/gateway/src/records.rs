@@ -386,7 +386,7 @@ fn new_record_id() -> String {
 
 /// Ids, subjects, kinds, classes, regions and purposes: short printable
 /// labels, so they are safe in logs, paths and file names.
-fn check_label(field: &'static str, value: &str) -> Result<(), RecordError> {
+pub(crate) fn check_label(field: &'static str, value: &str) -> Result<(), RecordError> {
     let invalid = |reason| Err(RecordError::Invalid { field, reason });
     if value.is_empty() {
         return invalid("must not be empty");

@@ -14,5 +14,6 @@ mod gateway {
     mod limits;
     mod privacy;
     mod proxy;
+    mod records;
     mod tls;
 }

@@ -5,7 +5,6 @@
 //! same loader as `serve`, so it is validated by the same rules.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use amanah_gateway::config::{self, Source};
 use amanah_gateway::keys::{now_unix, KeySpec};
@@ -89,8 +88,8 @@ privacy = "pseudonymize"
     let config = config::load(&source).map_err(|p| problems_error(&p))?;
     amanah_gateway::logging::init(&config.log).context("initializing logging")?;
 
-    let store = amanah_gateway::open_embedded_store(&config.data_dir)?;
-    let running = amanah_gateway::start(&config, Arc::new(store))
+    let stores = amanah_gateway::Stores::embedded(&config).map_err(start_error)?;
+    let running = amanah_gateway::start(&config, stores)
         .await
         .map_err(start_error)?;
     let (demo_key, info) = running

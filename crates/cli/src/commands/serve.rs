@@ -1,7 +1,5 @@
 //! `amanah serve --config amanah.toml`: the production entry point.
 
-use std::sync::Arc;
-
 use anyhow::Context as _;
 
 use crate::context::{problems_error, shutdown_signal, start_error, Location};
@@ -15,8 +13,8 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let config = args.location.load().map_err(|p| problems_error(&p))?;
     amanah_gateway::logging::init(&config.log).context("initializing logging")?;
-    let store = amanah_gateway::open_embedded_store(&config.data_dir)?;
-    let running = amanah_gateway::start(&config, Arc::new(store))
+    let stores = amanah_gateway::Stores::embedded(&config).map_err(start_error)?;
+    let running = amanah_gateway::start(&config, stores)
         .await
         .map_err(start_error)?;
     eprintln!(

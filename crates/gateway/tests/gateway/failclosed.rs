@@ -91,9 +91,13 @@ async fn an_unreachable_store_refuses_requests_with_503() {
         inner: amanah_gateway::open_embedded_store(&config.data_dir).unwrap(),
         broken: AtomicBool::new(false),
     });
-    let gw = amanah_gateway::start(&config, Arc::clone(&store) as Arc<dyn Store>)
-        .await
-        .unwrap();
+    let stores = amanah_gateway::Stores::embedded_with(
+        &config,
+        Arc::clone(&store) as Arc<dyn Store>,
+        Arc::new(store.inner.clone()),
+    )
+    .unwrap();
+    let gw = amanah_gateway::start(&config, stores).await.unwrap();
     let (key, _) = gw
         .keys
         .create(

@@ -262,10 +262,8 @@ provider = "up"
             base_dir: None,
         })
         .unwrap_or_else(|p| panic!("harness config invalid:\n{p}"));
-        let store = amanah_gateway::open_embedded_store(&config.data_dir).unwrap();
-        let gw = amanah_gateway::start(&config, Arc::new(store))
-            .await
-            .unwrap();
+        let stores = amanah_gateway::Stores::embedded(&config).unwrap();
+        let gw = amanah_gateway::start(&config, stores).await.unwrap();
         Self {
             addr: gw.addr,
             admin: gw.admin_addr,

@@ -1,0 +1,582 @@
+//! The data API: `/v1/records` and `/v1/subjects` on the traffic listener,
+//! over [`RecordService`].
+//!
+//! Callers identify as on the proxied routes (API key or JWT) and need a
+//! permission per endpoint (`records:write`, `records:read`,
+//! `records:delete`, `subjects:erase`, ...). A record's data class is
+//! checked like a route's: reading, deleting or writing a `child_data`
+//! record needs a role cleared for `child_data`, and a listing shows only
+//! the records the caller is cleared for. Storing a record unredacted
+//! (`"raw": true`) needs `records:write_raw`, which no predefined role but
+//! `admin` holds.
+//!
+//! | method | path | permission |
+//! |---|---|---|
+//! | POST | `/v1/records` | `records:write` |
+//! | GET | `/v1/records?subject=ID` | `records:read` |
+//! | GET | `/v1/records/{id}` | `records:read` |
+//! | DELETE | `/v1/records/{id}` | `records:delete` |
+//! | PUT | `/v1/records/{id}/legal-hold` | `records:hold` |
+//! | DELETE | `/v1/subjects/{id}` | `subjects:erase` |
+//! | GET | `/v1/subjects/{id}/export` | `subjects:export` |
+//! | GET | `/v1/subjects/{id}/consents` | `subjects:read` |
+//! | POST | `/v1/subjects/{id}/consents` | `consents:write` |
+//! | PUT | `/v1/subjects/{id}/regions` | `subjects:write` |
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use amanah_policy::{Principal, RequiredPermission, Requirement};
+use amanah_store::{ConsentEvent, DeleteOutcome, RecordMeta, RecordStore};
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::access::AccessControl;
+use crate::admin_api::{no_content, read_json_limited, reply, AdminError};
+use crate::body::Body;
+use crate::error::GatewayError;
+use crate::identify::Identifier;
+use crate::records::{NewRecord, OpenedRecord, RecordError, RecordService};
+
+/// The largest JSON body the data API reads (a record travels inside it).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// The route name data-API calls have in logs, metrics and key scopes.
+pub const ROUTE_NAME: &str = "data_api";
+/// The data class of a record that names none.
+pub const DEFAULT_DATA_CLASS: &str = "general";
+const DOCS: &str = "the data API section of the README";
+
+/// Whether `path` belongs to the data API (and so to no route).
+pub fn owns_path(path: &str) -> bool {
+    ["/v1/records", "/v1/subjects"]
+        .iter()
+        .any(|root| path == *root || path.strip_prefix(root).is_some_and(|r| r.starts_with('/')))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutRecord {
+    subject: String,
+    kind: String,
+    data_class: Option<String>,
+    region: Option<String>,
+    purpose: Option<String>,
+    content_type: Option<String>,
+    /// Text content.
+    content: Option<String>,
+    /// Binary content, standard base64.
+    content_base64: Option<String>,
+    #[serde(default)]
+    raw: bool,
+    ttl_secs: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LegalHold {
+    hold: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutConsent {
+    purpose: String,
+    granted: bool,
+    evidence: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutRegions {
+    regions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+struct MetaJson<'a> {
+    id: &'a str,
+    subject: &'a str,
+    kind: &'a str,
+    data_class: &'a str,
+    region: Option<&'a str>,
+    purpose: Option<&'a str>,
+    content_type: &'a str,
+    redacted: bool,
+    size: i64,
+    created_at: i64,
+    expires_at: Option<i64>,
+    legal_hold: bool,
+}
+
+fn meta_json(m: &RecordMeta) -> MetaJson<'_> {
+    MetaJson {
+        id: &m.id,
+        subject: &m.subject,
+        kind: &m.kind,
+        data_class: &m.data_class,
+        region: m.region.as_deref(),
+        purpose: m.purpose.as_deref(),
+        content_type: &m.content_type,
+        redacted: m.redacted,
+        size: m.size,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        legal_hold: m.legal_hold,
+    }
+}
+
+/// A record with its content: UTF-8 content as `content`, anything else
+/// as `content_base64`.
+pub fn record_json(r: &OpenedRecord) -> serde_json::Value {
+    let mut v = serde_json::to_value(meta_json(&r.meta)).unwrap_or_default();
+    match std::str::from_utf8(&r.content) {
+        Ok(text) => v["content"] = json!(text),
+        Err(_) => v["content_base64"] = json!(amanah_crypto::base64::encode_standard(&r.content)),
+    }
+    v
+}
+
+fn consent_json(e: &ConsentEvent) -> serde_json::Value {
+    json!({
+        "purpose": e.purpose,
+        "granted": e.granted,
+        "at": e.at,
+        "evidence": e.evidence,
+        "recorded_by": e.recorded_by,
+    })
+}
+
+pub struct DataApi {
+    records: Arc<RecordService>,
+    store: Arc<dyn RecordStore>,
+    access: Arc<AccessControl>,
+}
+
+impl std::fmt::Debug for DataApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataApi").finish_non_exhaustive()
+    }
+}
+
+fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> GatewayError {
+    AdminError::Invalid(message.into()).into()
+}
+
+impl From<RecordError> for GatewayError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Invalid { .. } | RecordError::UnknownKind(_) => invalid(e.to_string()),
+            RecordError::Store(s) => GatewayError::Store(s),
+            RecordError::Keyring(k) => GatewayError::IdentityUnavailable(k.to_string()),
+            RecordError::Undecryptable { .. } => {
+                AdminError::Conflict("the record cannot be decrypted".into()).into()
+            }
+        }
+    }
+}
+
+impl DataApi {
+    pub fn new(
+        records: Arc<RecordService>,
+        store: Arc<dyn RecordStore>,
+        access: Arc<AccessControl>,
+    ) -> Self {
+        Self {
+            records,
+            store,
+            access,
+        }
+    }
+
+    /// Answers one data-API request. `Ok` with an error status is never
+    /// returned: errors are typed and mapped at the edge.
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        identifier: &Identifier,
+        now: i64,
+    ) -> Result<(Response<Body>, String), GatewayError> {
+        let principal = identifier.identify(req.headers(), peer.ip(), now).await?;
+        let who = principal.id.clone();
+        let path = req.uri().path().trim_end_matches('/').to_owned();
+        let segments: Vec<&str> = path.split('/').skip(2).collect();
+        let method = req.method().clone();
+        let answer = match (method.clone(), segments.as_slice()) {
+            (Method::POST, ["records"]) => self.put(req, &principal, now).await,
+            (Method::GET, ["records"]) => self.list(&req, &principal, now).await,
+            (Method::GET, ["records", id]) => self.get(id, &principal, now).await,
+            (Method::DELETE, ["records", id]) => self.delete(id, &principal, now).await,
+            (Method::PUT, ["records", id, "legal-hold"]) => {
+                let id = (*id).to_owned();
+                self.hold(&id, req, &principal, now).await
+            }
+            (Method::DELETE, ["subjects", id]) => self.erase(id, &principal, now).await,
+            (Method::GET, ["subjects", id, "export"]) => {
+                self.export(id, &req, &principal, now).await
+            }
+            (Method::GET, ["subjects", id, "consents"]) => self.consents(id, &principal, now).await,
+            (Method::POST, ["subjects", id, "consents"]) => {
+                let id = (*id).to_owned();
+                self.consent(&id, req, &principal, now).await
+            }
+            (Method::PUT, ["subjects", id, "regions"]) => {
+                let id = (*id).to_owned();
+                self.regions(&id, req, &principal, now).await
+            }
+            (_, ["records"]) => Err(GatewayError::MethodNotAllowed(vec![
+                Method::GET,
+                Method::POST,
+            ])),
+            (_, ["records", _]) => Err(GatewayError::MethodNotAllowed(vec![
+                Method::GET,
+                Method::DELETE,
+            ])),
+            (_, ["records", _, "legal-hold"] | ["subjects", _, "regions"]) => {
+                Err(GatewayError::MethodNotAllowed(vec![Method::PUT]))
+            }
+            (_, ["subjects", _]) => Err(GatewayError::MethodNotAllowed(vec![Method::DELETE])),
+            (_, ["subjects", _, "export"]) => {
+                Err(GatewayError::MethodNotAllowed(vec![Method::GET]))
+            }
+            (_, ["subjects", _, "consents"]) => Err(GatewayError::MethodNotAllowed(vec![
+                Method::GET,
+                Method::POST,
+            ])),
+            _ => Err(GatewayError::NotFound),
+        };
+        answer.map(|r| (r, who))
+    }
+
+    /// The caller holds `permission`, and is cleared for `data_class` when
+    /// one is given.
+    async fn require(
+        &self,
+        principal: &Principal,
+        permission: &'static str,
+        data_class: Option<&str>,
+        now: i64,
+    ) -> Result<(), GatewayError> {
+        let policy = self.access.policy().await?;
+        let requirement = Requirement {
+            route: ROUTE_NAME.to_owned(),
+            permission: RequiredPermission::parse(permission)
+                .map_err(|_| GatewayError::BadRequest("unknown permission"))?,
+            data_class: data_class
+                .filter(|c| *c != DEFAULT_DATA_CLASS)
+                .map(str::to_owned),
+        };
+        policy.decide(principal, &requirement, now)?;
+        Ok(())
+    }
+
+    async fn cleared(&self, principal: &Principal, data_class: &str, now: i64) -> bool {
+        self.require(principal, "records:read", Some(data_class), now)
+            .await
+            .is_ok()
+    }
+
+    async fn put(
+        &self,
+        req: Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "records:write", None, now).await?;
+        let body: PutRecord = read_json_limited(req, MAX_BODY_BYTES, DOCS).await?;
+        let data_class = body
+            .data_class
+            .unwrap_or_else(|| DEFAULT_DATA_CLASS.to_owned());
+        self.require(principal, "records:write", Some(&data_class), now)
+            .await?;
+        if body.raw {
+            self.require(principal, "records:write_raw", None, now)
+                .await?;
+        }
+        let (content, default_type) = match (body.content, body.content_base64) {
+            (Some(text), None) => (text.into_bytes(), "text/plain; charset=utf-8"),
+            (None, Some(b64)) => (
+                amanah_crypto::base64::decode_standard_padded(b64.as_bytes())
+                    .ok_or_else(|| invalid("content_base64 is not standard base64"))?,
+                "application/octet-stream",
+            ),
+            _ => return Err(invalid("send exactly one of content and content_base64")),
+        };
+        let meta = self
+            .records
+            .put(
+                NewRecord {
+                    subject: body.subject,
+                    kind: body.kind,
+                    data_class,
+                    region: body.region,
+                    purpose: body.purpose,
+                    content_type: body.content_type.unwrap_or_else(|| default_type.to_owned()),
+                    content,
+                    raw: body.raw,
+                    ttl_secs: body.ttl_secs,
+                },
+                now,
+            )
+            .await?;
+        Ok(reply(StatusCode::CREATED, &meta_json(&meta)))
+    }
+
+    async fn list(
+        &self,
+        req: &Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "records:read", None, now).await?;
+        let subject = query_param(req, "subject")
+            .ok_or_else(|| invalid("name the subject: /v1/records?subject=ID"))?;
+        let mut visible = Vec::new();
+        for m in self.records.list(&subject).await? {
+            if self.cleared(principal, &m.data_class, now).await {
+                visible.push(m);
+            }
+        }
+        let items: Vec<MetaJson<'_>> = visible.iter().map(meta_json).collect();
+        Ok(reply(StatusCode::OK, &json!({ "records": items })))
+    }
+
+    /// The record's metadata after checking the caller may touch it with
+    /// `permission`; unknown ids and uncleared classes both answer 404, so
+    /// an uncleared caller cannot tell whether a record exists.
+    async fn meta_for(
+        &self,
+        id: &str,
+        principal: &Principal,
+        permission: &'static str,
+        now: i64,
+    ) -> Result<RecordMeta, GatewayError> {
+        self.require(principal, permission, None, now).await?;
+        let meta = self
+            .records
+            .meta(id)
+            .await?
+            .ok_or(AdminError::NotFound("no such record"))?;
+        if self
+            .require(principal, permission, Some(&meta.data_class), now)
+            .await
+            .is_err()
+        {
+            return Err(AdminError::NotFound("no such record").into());
+        }
+        Ok(meta)
+    }
+
+    async fn get(
+        &self,
+        id: &str,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.meta_for(id, principal, "records:read", now).await?;
+        let opened = self
+            .records
+            .get(id)
+            .await?
+            .ok_or(AdminError::NotFound("no such record"))?;
+        Ok(reply(StatusCode::OK, &record_json(&opened)))
+    }
+
+    async fn delete(
+        &self,
+        id: &str,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.meta_for(id, principal, "records:delete", now).await?;
+        match self.records.delete(id).await? {
+            DeleteOutcome::Deleted => Ok(no_content()),
+            DeleteOutcome::NotFound => Err(AdminError::NotFound("no such record").into()),
+            DeleteOutcome::Held => {
+                Err(AdminError::Conflict("the record is on legal hold".into()).into())
+            }
+        }
+    }
+
+    async fn hold(
+        &self,
+        id: &str,
+        req: Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.meta_for(id, principal, "records:hold", now).await?;
+        let body: LegalHold = read_json_limited(req, 4096, DOCS).await?;
+        if !self.records.set_legal_hold(id, body.hold).await? {
+            return Err(AdminError::NotFound("no such record").into());
+        }
+        Ok(reply(
+            StatusCode::OK,
+            &json!({ "id": id, "legal_hold": body.hold }),
+        ))
+    }
+
+    async fn erase(
+        &self,
+        subject: &str,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "subjects:erase", None, now).await?;
+        let r = self.records.erase_subject(subject, now).await?;
+        tracing::info!(
+            target: "amanah::records",
+            deleted = r.records_deleted.len(),
+            held = r.records_held.len(),
+            key_destroyed = r.key_destroyed,
+            "subject erased"
+        );
+        Ok(reply(
+            StatusCode::OK,
+            &json!({
+                "subject": r.subject,
+                "erased_at": r.erased_at,
+                "records_deleted": r.records_deleted,
+                "records_held": r.records_held,
+                "consents_deleted": r.consents_deleted,
+                "key_destroyed": r.key_destroyed,
+            }),
+        ))
+    }
+
+    async fn export(
+        &self,
+        subject: &str,
+        req: &Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "subjects:export", None, now)
+            .await?;
+        if query_param(req, "format").is_some_and(|f| f != "json") {
+            return Err(invalid("the only export format is json"));
+        }
+        let export = self.records.export(subject).await?;
+        let records: Vec<serde_json::Value> = export.records.iter().map(record_json).collect();
+        let consents: Vec<serde_json::Value> = export.consents.iter().map(consent_json).collect();
+        Ok(reply(
+            StatusCode::OK,
+            &json!({
+                "format": "amanah.subject-export.v1",
+                "subject": export.subject,
+                "exported_at": now,
+                "records": records,
+                "consents": consents,
+                "regions": export.regions,
+            }),
+        ))
+    }
+
+    async fn consents(
+        &self,
+        subject: &str,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "subjects:read", None, now).await?;
+        let events = self.store.consents(subject).await?;
+        let items: Vec<serde_json::Value> = events.iter().map(consent_json).collect();
+        Ok(reply(
+            StatusCode::OK,
+            &json!({ "subject": subject, "consents": items }),
+        ))
+    }
+
+    async fn consent(
+        &self,
+        subject: &str,
+        req: Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "consents:write", None, now).await?;
+        let body: PutConsent = read_json_limited(req, 64 * 1024, DOCS).await?;
+        crate::records::check_label("subject", subject)?;
+        crate::records::check_label("purpose", &body.purpose)?;
+        if body.evidence.trim().is_empty() || body.evidence.len() > 2000 {
+            return Err(invalid(
+                "evidence: say how consent was given or withdrawn (1 to 2000 bytes)",
+            ));
+        }
+        let event = ConsentEvent {
+            subject: subject.to_owned(),
+            purpose: body.purpose,
+            granted: body.granted,
+            at: now,
+            evidence: body.evidence,
+            recorded_by: principal.id.clone(),
+        };
+        self.store.record_consent(&event).await?;
+        Ok(reply(StatusCode::CREATED, &consent_json(&event)))
+    }
+
+    async fn regions(
+        &self,
+        subject: &str,
+        req: Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "subjects:write", None, now).await?;
+        let body: PutRegions = read_json_limited(req, 64 * 1024, DOCS).await?;
+        crate::records::check_label("subject", subject)?;
+        if let Some(regions) = &body.regions {
+            if regions.is_empty() {
+                return Err(invalid(
+                    "regions: name at least one, or send null to remove the pin",
+                ));
+            }
+            for r in regions {
+                crate::records::check_label("region", r)?;
+            }
+        }
+        self.store
+            .set_subject_regions(subject, body.regions.as_deref())
+            .await?;
+        Ok(reply(
+            StatusCode::OK,
+            &json!({ "subject": subject, "regions": body.regions }),
+        ))
+    }
+}
+
+/// One query parameter, percent-decoded.
+fn query_param(req: &Request<Incoming>, name: &str) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name)
+            .then(|| crate::admin_api::percent_decode(v))
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owns_only_its_two_roots() {
+        for p in [
+            "/v1/records",
+            "/v1/records/",
+            "/v1/records/rec_x",
+            "/v1/subjects/s1/export",
+        ] {
+            assert!(owns_path(p), "{p}");
+        }
+        for p in [
+            "/v1/chat/completions",
+            "/v1/recordsx",
+            "/v1",
+            "/v1/subjectsy/1",
+        ] {
+            assert!(!owns_path(p), "{p}");
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The data API through a running gateway: records stored redacted and
+//! encrypted, read back, listed and deleted by permission and data class;
+//! subjects erased (crypto-shredded) and exported.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+
+use super::support::*;
+use amanah_gateway::body::full;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn child_data_setup() -> Setup {
+    Setup {
+        top: "[data_classes]\nchild_data = [\"supervisor\"]\n[roles.model_user]\ndescription = \"calls models only\"\npermissions = [\"llm:invoke\"]\n".into(),
+        ..Setup::default()
+    }
+}
+
+fn request(
+    method: &str,
+    url: &str,
+    key: &str,
+    body: Option<serde_json::Value>,
+) -> Request<amanah_gateway::body::Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {key}"));
+    let body = match body {
+        Some(v) => {
+            b = b.header("content-type", "application/json");
+            full(Bytes::from(v.to_string()))
+        }
+        None => full(Bytes::new()),
+    };
+    b.body(body).unwrap()
+}
+
+fn files_hold(dir: &std::path::Path, needle: &[u8]) -> bool {
+    ["amanah.db", "amanah.db-wal", "keys.db", "keys.db-wal"]
+        .iter()
+        .any(|f| {
+            std::fs::read(dir.join(f)).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        })
+}
+
+#[tokio::test]
+async fn records_are_stored_redacted_and_encrypted_and_read_by_permission() {
+    let mut h = Harness::with(child_data_setup()).await;
+    let (_, writer) = h.key_for(&["case_worker"], HOUR).await;
+    let (_, model_user) = h.key_for(&["model_user"], HOUR).await;
+    let (_, supervisor) = h.key_for(&["supervisor"], HOUR).await;
+    let c = client();
+    let url = h.url("/v1/records");
+
+    let marker = "TRANSCRIPT-MARKER-4kq";
+    let body = serde_json::json!({
+        "subject": "caller-17",
+        "kind": "transcript",
+        "content": format!("{marker}: my email is lena.berg@example.org and my SSN is 536-22-8147"),
+    });
+    let (status, _, created) = send(&c, request("POST", &url, &writer, Some(body))).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&created)
+    );
+    let created = json(&created);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["redacted"], true);
+    assert_eq!(created["data_class"], "general");
+
+    // Read back: redacted, never the values.
+    let (status, _, got) = send(
+        &c,
+        request("GET", &h.url(&format!("/v1/records/{id}")), &writer, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let got = json(&got);
+    let content = got["content"].as_str().unwrap();
+    assert!(content.starts_with(marker), "{content}");
+    assert!(content.contains("<EMAIL_ADDRESS>"), "{content}");
+    assert!(!content.contains("lena.berg") && !content.contains("536-22-8147"));
+
+    // Neither database file holds the text, even redacted.
+    let data = h.dir.path().join("data");
+    assert!(!files_hold(&data, marker.as_bytes()));
+    assert!(!files_hold(&data, b"lena.berg@example.org"));
+
+    // A caller that may only call models holds no records:read.
+    let (status, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url(&format!("/v1/records/{id}")),
+            &model_user,
+            None,
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+
+    // Raw storage needs records:write_raw, which a case worker lacks.
+    let raw = serde_json::json!({
+        "subject": "caller-17", "kind": "transcript", "content": "x", "raw": true,
+    });
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(raw))).await;
+    assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+
+    // child_data: only the supervisor is cleared; to others the record
+    // does not exist, and the listing leaves it out.
+    let child = serde_json::json!({
+        "subject": "caller-17", "kind": "transcript", "data_class": "child_data",
+        "content": "a child's words",
+    });
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(child.clone()))).await;
+    assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+    let (status, _, body) = send(&c, request("POST", &url, &supervisor, Some(child))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let child_id = json(&body)["id"].as_str().unwrap().to_owned();
+    let (status, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url(&format!("/v1/records/{child_id}")),
+            &writer,
+            None,
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::NOT_FOUND, &body, "not_found");
+    let (status, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url("/v1/records?subject=caller-17"),
+            &writer,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<String> = json(&body)["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, std::slice::from_ref(&id));
+    let (_, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url("/v1/records?subject=caller-17"),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(json(&body)["records"].as_array().unwrap().len(), 2);
+
+    // Legal hold blocks deletion (409); without it the record goes (204).
+    let (status, _, body) = send(
+        &c,
+        request(
+            "PUT",
+            &h.url(&format!("/v1/records/{id}/legal-hold")),
+            &supervisor,
+            Some(serde_json::json!({"hold": true})),
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+    let (_, admin) = h.key_for(&["admin"], HOUR).await;
+    let (status, _, _) = send(
+        &c,
+        request(
+            "PUT",
+            &h.url(&format!("/v1/records/{id}/legal-hold")),
+            &admin,
+            Some(serde_json::json!({"hold": true})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = send(
+        &c,
+        request(
+            "DELETE",
+            &h.url(&format!("/v1/records/{id}")),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::CONFLICT, &body, "conflict");
+    send(
+        &c,
+        request(
+            "PUT",
+            &h.url(&format!("/v1/records/{id}/legal-hold")),
+            &admin,
+            Some(serde_json::json!({"hold": false})),
+        ),
+    )
+    .await;
+    let (status, _, _) = send(
+        &c,
+        request(
+            "DELETE",
+            &h.url(&format!("/v1/records/{id}")),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Bad input: a clear 400 naming the field.
+    let bad = serde_json::json!({"subject": "a/b", "kind": "transcript", "content": "x"});
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(bad))).await;
+    assert_error(status, StatusCode::BAD_REQUEST, &body, "invalid_request");
+    assert!(json(&body)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("subject"));
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn erasure_returns_a_receipt_and_export_holds_only_the_subject() {
+    let mut h = Harness::start().await;
+    let (_, writer) = h.key_for(&["case_worker"], HOUR).await;
+    let (_, supervisor) = h.key_for(&["supervisor"], HOUR).await;
+    let (_, admin) = h.key_for(&["admin"], HOUR).await;
+    let c = client();
+    let url = h.url("/v1/records");
+    let mut mine = Vec::new();
+    for (subject, text) in [
+        ("subj-a", "first"),
+        ("subj-a", "second"),
+        ("subj-b", "other"),
+    ] {
+        let body = serde_json::json!({"subject": subject, "kind": "conversation", "content": text});
+        let (status, _, created) = send(&c, request("POST", &url, &writer, Some(body))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        if subject == "subj-a" {
+            mine.push(json(&created)["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let consent =
+        serde_json::json!({"purpose": "support", "granted": true, "evidence": "web form v3"});
+    let (status, _, _) = send(
+        &c,
+        request(
+            "POST",
+            &h.url("/v1/subjects/subj-a/consents"),
+            &admin,
+            Some(consent),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url("/v1/subjects/subj-a/export?format=json"),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let export = json(&body);
+    // Records created in the same second come in id order: compare sets.
+    let mut got: Vec<(String, String)> = export["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut ids: Vec<String> = got.iter().map(|(id, _)| id.clone()).collect();
+    let mut want = mine.clone();
+    want.sort();
+    ids.sort();
+    assert_eq!(ids, want);
+    let mut contents: Vec<String> = got.into_iter().map(|(_, c)| c).collect();
+    contents.sort();
+    assert_eq!(contents, ["first", "second"]);
+    assert_eq!(export["consents"][0]["purpose"], "support");
+    assert!(!body.windows(5).any(|w| w == b"other"));
+
+    // A case worker may not erase; a supervisor may.
+    let (status, _, body) = send(
+        &c,
+        request("DELETE", &h.url("/v1/subjects/subj-a"), &writer, None),
+    )
+    .await;
+    assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+    let (status, _, body) = send(
+        &c,
+        request("DELETE", &h.url("/v1/subjects/subj-a"), &supervisor, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let receipt = json(&body);
+    assert_eq!(receipt["key_destroyed"], true);
+    assert_eq!(receipt["records_deleted"].as_array().unwrap().len(), 2);
+    assert_eq!(receipt["consents_deleted"], 1);
+    let (status, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url(&format!("/v1/records/{}", mine[0])),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::NOT_FOUND, &body, "not_found");
+    let (_, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url("/v1/subjects/subj-b/export"),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(json(&body)["records"].as_array().unwrap().len(), 1);
+    h.finish().await;
+}
