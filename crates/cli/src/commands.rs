@@ -1,11 +1,14 @@
 pub mod config;
 pub mod demo;
 pub mod grants;
+pub mod keyring;
 pub mod keys;
 pub mod mock_upstream;
 pub mod pii;
+pub mod records;
 pub mod redact;
 pub mod roles;
 pub mod scan;
 pub mod serve;
+pub mod subjects;
 pub mod users;

@@ -106,3 +106,38 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
+
+/// The keyring over the key store the configuration names (the root key
+/// file is created on first use, as `serve` would).
+pub async fn keyring(
+    config: &Config,
+) -> anyhow::Result<Arc<amanah_gateway::keyring::KeyringService>> {
+    let stores = amanah_gateway::Stores::embedded(config).map_err(start_error)?;
+    Ok(Arc::new(
+        amanah_gateway::open_keyring(config, stores.keys)
+            .await
+            .map_err(start_error)?,
+    ))
+}
+
+/// Records over the embedded stores the configuration names.
+pub async fn record_service(
+    config: &Config,
+) -> anyhow::Result<(
+    amanah_gateway::records::RecordService,
+    Arc<dyn amanah_store::RecordStore>,
+)> {
+    let stores = amanah_gateway::Stores::embedded(config).map_err(start_error)?;
+    let keyring = Arc::new(
+        amanah_gateway::open_keyring(config, stores.keys)
+            .await
+            .map_err(start_error)?,
+    );
+    let service = amanah_gateway::records::RecordService::new(
+        Arc::clone(&stores.records),
+        keyring,
+        amanah_gateway::privacy::shared_analyzer(),
+        amanah_gateway::records::Retention::default().with(&config.records.retention),
+    );
+    Ok((service, stores.records))
+}

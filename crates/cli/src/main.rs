@@ -40,6 +40,15 @@ enum Command {
     /// Grant roles to API keys and users, for good or for a while; list and revoke grants.
     #[command(subcommand)]
     Grants(commands::grants::Command),
+    /// Store, read, list and delete protected records (encrypted; redacted unless --raw).
+    #[command(subcommand)]
+    Records(commands::records::Command),
+    /// A data subject's rights: erase (crypto-shredding) and export.
+    #[command(subcommand)]
+    Subjects(commands::subjects::Command),
+    /// Master keys: status, rotate, rewrap data keys, retire old versions.
+    #[command(subcommand)]
+    Keyring(commands::keyring::Command),
     /// Detect personal data and secrets (`pii detect` for labelled JSON lines).
     #[command(subcommand)]
     Pii(commands::pii::Command),
@@ -73,6 +82,9 @@ fn main() -> std::process::ExitCode {
             Command::Users(cmd) => Box::pin(commands::users::run(cmd)).await,
             Command::Roles(cmd) => commands::roles::run(cmd).await,
             Command::Grants(cmd) => commands::grants::run(cmd).await,
+            Command::Records(cmd) => commands::records::run(cmd).await,
+            Command::Subjects(cmd) => commands::subjects::run(cmd).await,
+            Command::Keyring(cmd) => commands::keyring::run(cmd).await,
             Command::Pii(cmd) => commands::pii::run(cmd),
             Command::Scan(args) => commands::scan::run(args),
             Command::Redact(args) => commands::redact::run(args),

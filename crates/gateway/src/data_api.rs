@@ -38,7 +38,9 @@ use crate::admin_api::{no_content, read_json_limited, reply, AdminError};
 use crate::body::Body;
 use crate::error::GatewayError;
 use crate::identify::Identifier;
-use crate::records::{NewRecord, OpenedRecord, RecordError, RecordService};
+use crate::records::{
+    ErasureReceipt, NewRecord, OpenedRecord, RecordError, RecordService, SubjectExport,
+};
 
 /// The largest JSON body the data API reads (a record travels inside it).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -129,12 +131,43 @@ fn meta_json(m: &RecordMeta) -> MetaJson<'_> {
 /// A record with its content: UTF-8 content as `content`, anything else
 /// as `content_base64`.
 pub fn record_json(r: &OpenedRecord) -> serde_json::Value {
-    let mut v = serde_json::to_value(meta_json(&r.meta)).unwrap_or_default();
+    let mut v = meta_value(&r.meta);
     match std::str::from_utf8(&r.content) {
         Ok(text) => v["content"] = json!(text),
         Err(_) => v["content_base64"] = json!(amanah_crypto::base64::encode_standard(&r.content)),
     }
     v
+}
+
+/// A record's metadata as the API shows it.
+pub fn meta_value(m: &RecordMeta) -> serde_json::Value {
+    serde_json::to_value(meta_json(m)).unwrap_or_default()
+}
+
+/// The portable bundle of everything kept about a subject.
+pub fn export_json(export: &SubjectExport, now: i64) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = export.records.iter().map(record_json).collect();
+    let consents: Vec<serde_json::Value> = export.consents.iter().map(consent_json).collect();
+    json!({
+        "format": "amanah.subject-export.v1",
+        "subject": export.subject,
+        "exported_at": now,
+        "records": records,
+        "consents": consents,
+        "regions": export.regions,
+    })
+}
+
+/// What an erasure did, for the requester.
+pub fn receipt_json(r: &ErasureReceipt) -> serde_json::Value {
+    json!({
+        "subject": r.subject,
+        "erased_at": r.erased_at,
+        "records_deleted": r.records_deleted,
+        "records_held": r.records_held,
+        "consents_deleted": r.consents_deleted,
+        "key_destroyed": r.key_destroyed,
+    })
 }
 
 fn consent_json(e: &ConsentEvent) -> serde_json::Value {
@@ -432,17 +465,7 @@ impl DataApi {
             key_destroyed = r.key_destroyed,
             "subject erased"
         );
-        Ok(reply(
-            StatusCode::OK,
-            &json!({
-                "subject": r.subject,
-                "erased_at": r.erased_at,
-                "records_deleted": r.records_deleted,
-                "records_held": r.records_held,
-                "consents_deleted": r.consents_deleted,
-                "key_destroyed": r.key_destroyed,
-            }),
-        ))
+        Ok(reply(StatusCode::OK, &receipt_json(&r)))
     }
 
     async fn export(
@@ -458,19 +481,7 @@ impl DataApi {
             return Err(invalid("the only export format is json"));
         }
         let export = self.records.export(subject).await?;
-        let records: Vec<serde_json::Value> = export.records.iter().map(record_json).collect();
-        let consents: Vec<serde_json::Value> = export.consents.iter().map(consent_json).collect();
-        Ok(reply(
-            StatusCode::OK,
-            &json!({
-                "format": "amanah.subject-export.v1",
-                "subject": export.subject,
-                "exported_at": now,
-                "records": records,
-                "consents": consents,
-                "regions": export.regions,
-            }),
-        ))
+        Ok(reply(StatusCode::OK, &export_json(&export, now)))
     }
 
     async fn consents(

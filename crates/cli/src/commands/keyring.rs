@@ -1,0 +1,114 @@
+//! `amanah keyring status|rotate|rewrap|retire`: the master keys that wrap
+//! every data key.
+
+use std::process::ExitCode;
+
+use amanah_gateway::keys::now_unix;
+use serde_json::json;
+
+use crate::context::{keyring, problems_error, Location};
+use crate::time::rfc3339;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Show the master-key versions, the current one and the oldest that still decrypts.
+    Status {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Make a new master key current for new data keys.
+    Rotate {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Rewrap every data key under the current master key (records are not touched).
+    Rewrap {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Retire master keys older than VERSION: they no longer decrypt (refused while a data key needs them).
+    Retire {
+        version: u32,
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Status { json, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let ring = keyring(&config).await?;
+            let versions = ring.versions();
+            if json {
+                let rows: Vec<_> = versions
+                    .iter()
+                    .map(|(v, at)| json!({ "version": v, "created_at": at }))
+                    .collect();
+                println!(
+                    "{}",
+                    json!({
+                        "current": ring.current_version(),
+                        "min_decryption_version": ring.min_decryption_version(),
+                        "keys": rows,
+                    })
+                );
+            } else {
+                println!(
+                    "current master key: version {} (oldest that decrypts: {})",
+                    ring.current_version(),
+                    ring.min_decryption_version()
+                );
+                for (v, at) in versions {
+                    println!(
+                        "  version {v:<4} created {}",
+                        rfc3339(i64::try_from(at).unwrap_or(i64::MAX))
+                    );
+                }
+            }
+        }
+        Command::Rotate { json, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let version = keyring(&config).await?.rotate(now_unix()).await?;
+            if json {
+                println!("{}", json!({ "current": version }));
+            } else {
+                println!("master key version {version} is current; `amanah keyring rewrap` moves existing data keys to it");
+            }
+        }
+        Command::Rewrap { json, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let ring = keyring(&config).await?;
+            let done = ring.rewrap_all().await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "rewrapped": done.rewrapped, "raced": done.raced, "current": ring.current_version() })
+                );
+            } else {
+                println!(
+                    "{} data key(s) rewrapped under master key version {}{}",
+                    done.rewrapped,
+                    ring.current_version(),
+                    if done.raced > 0 {
+                        format!("; {} changed meanwhile, run it again", done.raced)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        Command::Retire { version, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            keyring(&config).await?.retire_below(version).await?;
+            println!("master keys older than version {version} no longer decrypt");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

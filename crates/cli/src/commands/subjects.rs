@@ -1,0 +1,61 @@
+//! `amanah subjects erase|export`: a data subject's rights, on the embedded
+//! store.
+
+use std::process::ExitCode;
+
+use amanah_gateway::data_api::{export_json, receipt_json};
+use amanah_gateway::keys::now_unix;
+
+use crate::context::{problems_error, record_service, Location};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Erase every record of the subject (legal holds excepted), its consents, and its data key; prints the receipt.
+    Erase {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Print everything kept about the subject, decrypted, as one JSON document.
+    Export {
+        id: String,
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Erase { id, json, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let (records, _) = record_service(&config).await?;
+            let receipt = records.erase_subject(&id, now_unix()).await?;
+            if json {
+                println!("{}", receipt_json(&receipt));
+            } else {
+                println!(
+                    "erased subject {id}: {} record(s) deleted, {} kept on legal hold, {} consent event(s) deleted; data key {}",
+                    receipt.records_deleted.len(),
+                    receipt.records_held.len(),
+                    receipt.consents_deleted,
+                    if receipt.key_destroyed {
+                        "destroyed (copies in backups are unreadable)"
+                    } else if receipt.records_held.is_empty() {
+                        "not found (nothing was ever stored)"
+                    } else {
+                        "kept for the held records"
+                    }
+                );
+            }
+        }
+        Command::Export { id, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let (records, _) = record_service(&config).await?;
+            let export = records.export(&id).await?;
+            println!("{}", export_json(&export, now_unix()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
