@@ -364,6 +364,9 @@ pub struct Provider {
     pub connect_timeout: Duration,
     pub first_byte_timeout: Duration,
     pub idle_timeout: Duration,
+    /// Where the provider processes data (`eu`, `us-east`...); a subject
+    /// pinned to other regions is never sent to it.
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -378,6 +381,12 @@ pub struct Route {
     pub requirement: Requirement,
     pub rate_limit: Option<Quota>,
     pub privacy: RoutePrivacy,
+    /// Requests must name a data subject (`X-Amanah-Subject`) who has
+    /// granted consent for this purpose.
+    pub consent_purpose: Option<String>,
+    /// JSON pointers removed from request bodies before anything else
+    /// reads them (data minimization).
+    pub drop_fields: Vec<String>,
 }
 
 /// The deployment-wide settings of the privacy stage.
@@ -552,6 +561,13 @@ fn secret_env_vars(table: &toml::Table) -> HashSet<String> {
     let mut out = HashSet::new();
     walk(&toml::Value::Table(table.clone()), &mut out);
     out
+}
+
+/// A region or purpose name: 1 to 64 of letters, digits, `-` and `_`.
+pub fn valid_label(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
 /// Names of providers, routes (and so key scopes): lowercase letters,

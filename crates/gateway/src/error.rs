@@ -102,6 +102,13 @@ pub enum GatewayError {
     /// (never the values).
     #[error("personal data refused: {}", type_list(.0))]
     PersonalDataRefused(Vec<amanah_pii::EntityType>),
+    /// The route needs the data subject's consent for its purpose, and the
+    /// request names no subject or one without it.
+    #[error("no consent for the route's purpose")]
+    ConsentRequired,
+    /// The subject is pinned to regions the route's provider is not in.
+    #[error("the subject's data may not go to this provider's region")]
+    ResidencyRefused,
 }
 
 fn type_list(types: &[amanah_pii::EntityType]) -> String {
@@ -133,6 +140,7 @@ impl GatewayError {
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             GatewayError::InvalidBody(_) => StatusCode::BAD_REQUEST,
             GatewayError::PersonalDataRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            GatewayError::ConsentRequired | GatewayError::ResidencyRefused => StatusCode::FORBIDDEN,
         }
     }
 
@@ -156,6 +164,8 @@ impl GatewayError {
             GatewayError::UnsupportedMediaType(_) => "unsupported_media_type",
             GatewayError::InvalidBody(_) => "bad_request",
             GatewayError::PersonalDataRefused(_) => "personal_data_refused",
+            GatewayError::ConsentRequired => "consent_required",
+            GatewayError::ResidencyRefused => "residency_refused",
         }
     }
 
@@ -185,6 +195,12 @@ impl GatewayError {
             GatewayError::InvalidBody(_) => "the request body is not valid",
             GatewayError::PersonalDataRefused(_) => {
                 "the request holds personal data or secrets this route does not accept"
+            }
+            GatewayError::ConsentRequired => {
+                "this route needs the data subject's consent: name the subject in X-Amanah-Subject, and record their consent for the route's purpose"
+            }
+            GatewayError::ResidencyRefused => {
+                "the data subject is pinned to regions this route's provider is not in"
             }
         }
     }

@@ -35,6 +35,7 @@ pub mod records;
 pub mod request_id;
 pub mod router;
 pub mod server;
+pub mod subjects;
 pub mod tls;
 pub mod users;
 
@@ -377,6 +378,7 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         pipeline::Apis {
             admin: admin_api,
             data: data_api,
+            subjects: subjects::SubjectGate::new(config, Arc::clone(&stores.records)),
         },
         privacy::PrivacyStage::new(config, prepared.server_secret.expose().as_bytes()),
         Arc::clone(&metrics),

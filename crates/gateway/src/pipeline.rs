@@ -28,6 +28,7 @@ use crate::ratelimit::{LimitKey, Quota, RateDecision, RateLimiter};
 use crate::request_id;
 use crate::router::{self, Router};
 use crate::server::Handler;
+use crate::subjects::SubjectGate;
 
 #[derive(Debug, Clone, Copy)]
 struct RequestLimits {
@@ -66,6 +67,8 @@ pub struct Apis {
     pub admin: AdminApi,
     /// `/v1/records`, `/v1/subjects`.
     pub data: DataApi,
+    /// Consent and residency on routes (it reads the same register).
+    pub subjects: SubjectGate,
 }
 
 #[derive(Debug)]
@@ -77,6 +80,7 @@ pub struct Gateway {
     upstreams: Upstreams,
     admin: AdminApi,
     data: DataApi,
+    subjects: SubjectGate,
     privacy: PrivacyStage,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
@@ -114,6 +118,7 @@ impl Gateway {
             upstreams,
             admin: apis.admin,
             data: apis.data,
+            subjects: apis.subjects,
             privacy,
             cors: CorsPolicy::new(&config.cors),
             metrics,
@@ -220,6 +225,14 @@ impl Gateway {
         //    the only way into the forwarder (403).
         let policy = self.identifier.access.policy().await?;
         let permit = amanah_policy::authorize(&policy, principal, &route.requirement, now, req)?;
+
+        // 8b. Subject rules: consent for the route's purpose and the
+        //    subject's regions against the provider's (403). After
+        //    authorization, so only permitted callers learn anything about a
+        //    subject; before the body is read.
+        self.subjects
+            .check(route_index, permit.get().headers())
+            .await?;
 
         // 9. Body limit: a declared length over the limit is refused before a
         //    byte is read; a streamed body is counted as it passes (413).

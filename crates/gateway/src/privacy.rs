@@ -37,7 +37,7 @@ use crate::body::{full, Body, BoxError, Tripped};
 use crate::config::{Config, PrivacyMode};
 use crate::error::GatewayError;
 use conversations::{conversation_key, ConversationKey, Conversations, Restorable, TokenVault};
-use json::Part;
+use json::{remove_pointer, Part};
 use sse::SseRestorer;
 
 /// The response header that tells how many values the request had
@@ -121,6 +121,8 @@ fn detect(
 
 struct RoutePlan {
     mode: PrivacyMode,
+    /// Pointers removed from JSON bodies before anything reads them.
+    drop: Vec<String>,
     fields: Vec<String>,
     entities: Option<Vec<EntityType>>,
     policy: OperatorPolicy,
@@ -211,6 +213,7 @@ impl PrivacyStage {
                 };
                 RoutePlan {
                     mode: r.privacy.mode,
+                    drop: r.drop_fields.clone(),
                     fields: r.privacy.fields.clone(),
                     entities: r.privacy.entities.clone(),
                     policy,
@@ -240,7 +243,8 @@ impl PrivacyStage {
 
     /// Whether route `route` reads its request bodies.
     pub fn applies(&self, route: usize) -> bool {
-        self.routes[route].mode != PrivacyMode::Off
+        let plan = &self.routes[route];
+        plan.mode != PrivacyMode::Off || !plan.drop.is_empty()
     }
 
     /// Runs route `route`'s privacy mode over a request body. Returns the
@@ -255,13 +259,9 @@ impl PrivacyStage {
         limit: u64,
     ) -> Result<(Body, Protection), GatewayError> {
         let plan = &self.routes[route];
-        let Some(analyzer) = self
-            .analyzer
-            .clone()
-            .filter(|_| plan.mode != PrivacyMode::Off)
-        else {
+        if !self.applies(route) {
             return Ok((body, Protection::default()));
-        };
+        }
         if headers
             .get(header::CONTENT_ENCODING)
             .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
@@ -309,6 +309,35 @@ impl PrivacyStage {
                     ))
                 }
             };
+        let document = match document {
+            Document::Json(mut v) => {
+                for pointer in &plan.drop {
+                    remove_pointer(&mut v, pointer);
+                }
+                Document::Json(v)
+            }
+            // Fields can only be dropped from JSON: a text body would pass
+            // with the very data the route is meant to keep out.
+            Document::Text(_) if !plan.drop.is_empty() => {
+                return Err(GatewayError::UnsupportedMediaType(
+                    "this route removes fields from request bodies; send JSON",
+                ))
+            }
+            text => text,
+        };
+        let Some(analyzer) = self
+            .analyzer
+            .clone()
+            .filter(|_| plan.mode != PrivacyMode::Off)
+        else {
+            // Minimization only: the body as parsed, without the fields.
+            let out = document.into_bytes();
+            let protection = Protection {
+                rewritten_length: Some(out.len()),
+                ..Protection::default()
+            };
+            return Ok((full(out), protection));
+        };
 
         let scope = Scope {
             fields: plan.fields.clone(),
@@ -326,12 +355,18 @@ impl PrivacyStage {
         };
         match plan.mode {
             PrivacyMode::Off | PrivacyMode::Detect => {
-                let protection = Protection {
+                let mut protection = Protection {
                     types: detections.iter().flatten().map(|d| d.entity).collect(),
                     scan: plan.scan.clone(),
                     ..Protection::default()
                 };
-                return Ok((full(bytes), protection));
+                if plan.drop.is_empty() {
+                    return Ok((full(bytes), protection));
+                }
+                // Fields were dropped: forward the document without them.
+                let out = document.into_bytes();
+                protection.rewritten_length = Some(out.len());
+                return Ok((full(out), protection));
             }
             // What passes is what was checked: the body as parsed, written
             // again. The raw bytes could mean something else to another

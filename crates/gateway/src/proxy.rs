@@ -204,6 +204,9 @@ impl Upstreams {
         }
         headers.remove(header::HOST);
         headers.remove(header::EXPECT);
+        // Amanah's own: who the data is about is none of the provider's
+        // business.
+        headers.remove(crate::subjects::SUBJECT_HEADER);
         if let Some(v) = &p.credential {
             headers.insert(p.credential_header.clone(), v.clone());
         }

@@ -137,6 +137,8 @@ mod tests {
             requirement: Requirement::new(name, RequiredPermission::parse("llm:invoke").unwrap()),
             rate_limit: None,
             privacy: Default::default(),
+            consent_purpose: None,
+            drop_fields: Vec::new(),
         }
     }
 

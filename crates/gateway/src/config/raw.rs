@@ -231,6 +231,7 @@ pub struct RawProvider {
     pub connect_timeout_ms: Option<u64>,
     pub first_byte_timeout_ms: Option<u64>,
     pub idle_timeout_ms: Option<u64>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -250,4 +251,6 @@ pub struct RawRoute {
     pub privacy_fields: Option<Vec<String>>,
     pub privacy_entities: Option<Vec<String>>,
     pub privacy_response_scan: Option<bool>,
+    pub consent_purpose: Option<String>,
+    pub drop_fields: Option<Vec<String>>,
 }

@@ -553,3 +553,23 @@ fn keyring_and_records_load_with_defaults_and_env_overrides() {
         ]
     );
 }
+
+#[test]
+fn consent_residency_and_minimization_keys_are_checked() {
+    let text = format!("{GOOD}consent_purpose = \"a b\"\ndrop_fields = [\"user\", \"\"]\n");
+    let err = load_text(&text, &[]).unwrap_err();
+    let keys = keys_of(&err);
+    assert!(keys.contains(&"routes[0].consent_purpose"), "{err}");
+    assert!(keys.contains(&"routes[0].drop_fields"), "{err}");
+    let c = load_text(
+        &format!("{GOOD}consent_purpose = \"support\"\ndrop_fields = [\"/user\"]\n"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.routes[0].consent_purpose.as_deref(), Some("support"));
+    assert_eq!(c.routes[0].drop_fields, ["/user"]);
+    let c = load_text(GOOD, &[("AMANAH_PROVIDERS__OPENAI__REGION", "eu")]).unwrap();
+    assert_eq!(c.providers[0].region.as_deref(), Some("eu"));
+    let err = load_text(GOOD, &[("AMANAH_PROVIDERS__OPENAI__REGION", "e u")]).unwrap_err();
+    assert_eq!(keys_of(&err), ["providers.openai.region"]);
+}

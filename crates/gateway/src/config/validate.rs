@@ -514,6 +514,17 @@ fn validate_provider(
         defaults::IDLE_TIMEOUT_MS,
         problems,
     );
+    let region = raw.region.filter(|r| {
+        let ok = super::valid_label(r);
+        if !ok {
+            problems.push(Problem::new(
+                key("region"),
+                format!("`{r}` is not a region name"),
+                "use letters, digits, - and _, e.g. eu or us-east",
+            ));
+        }
+        ok
+    });
     if problems.len() > before {
         return None;
     }
@@ -525,6 +536,7 @@ fn validate_provider(
         connect_timeout,
         first_byte_timeout,
         idle_timeout,
+        region,
     })
 }
 
@@ -698,6 +710,27 @@ fn validate_route(
         raw.privacy_response_scan,
         problems,
     );
+    let consent_purpose = raw.consent_purpose.filter(|p| {
+        let ok = super::valid_label(p);
+        if !ok {
+            problems.push(Problem::new(
+                key("consent_purpose"),
+                format!("`{p}` is not a purpose name"),
+                "use letters, digits, - and _, e.g. support",
+            ));
+        }
+        ok
+    });
+    let drop_fields = raw.drop_fields.unwrap_or_default();
+    for f in &drop_fields {
+        if f.is_empty() || !crate::privacy::json::is_valid_pointer(f) {
+            problems.push(Problem::new(
+                key("drop_fields"),
+                format!("`{f}` is not a JSON pointer to a field"),
+                "write pointers such as \"/user\" or \"/metadata/email\"",
+            ));
+        }
+    }
     if problems.len() > before {
         return None;
     }
@@ -714,6 +747,8 @@ fn validate_route(
         requirement,
         rate_limit,
         privacy,
+        consent_purpose,
+        drop_fields,
     })
 }
 

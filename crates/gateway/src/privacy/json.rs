@@ -108,6 +108,27 @@ fn is_data_url(s: &str) -> bool {
     s.len() > 5 && s.as_bytes()[..5].eq_ignore_ascii_case(b"data:")
 }
 
+/// Removes what JSON pointer `pointer` names (an object member, or an
+/// array element); `false` if it names nothing. Data minimization: the
+/// field is gone before any other stage, or the upstream, reads the body.
+pub fn remove_pointer(body: &mut Value, pointer: &str) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let key = last.replace("~1", "/").replace("~0", "~");
+    match body.pointer_mut(parent) {
+        Some(Value::Object(map)) => map.remove(&key).is_some(),
+        Some(Value::Array(items)) => match key.parse::<usize>() {
+            Ok(i) if i < items.len() && (key == "0" || !key.starts_with('0')) => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// Whether `p` is a JSON pointer (RFC 6901): empty, or `/`-separated
 /// tokens whose `~` escapes are `~0` or `~1`.
 pub fn is_valid_pointer(p: &str) -> bool {
@@ -185,6 +206,19 @@ mod tests {
         assert_eq!(collect(&mut body, &["/prompt", "/prompt"]), ["a"]);
         let mut body = json!({"prompt": "a", "p": "b"});
         assert_eq!(collect(&mut body, &["/p"]), ["b"]);
+    }
+
+    #[test]
+    fn pointers_remove_members_and_elements() {
+        let mut v = json!({"user": {"email": "a@b.c", "id": 7}, "a/b": 1, "list": [1, 2, 3]});
+        assert!(remove_pointer(&mut v, "/user/email"));
+        assert!(remove_pointer(&mut v, "/a~1b"));
+        assert!(remove_pointer(&mut v, "/list/1"));
+        assert!(!remove_pointer(&mut v, "/list/01"));
+        assert!(!remove_pointer(&mut v, "/missing/x"));
+        assert!(!remove_pointer(&mut v, "/user/email"));
+        assert!(!remove_pointer(&mut v, ""));
+        assert_eq!(v, json!({"user": {"id": 7}, "list": [1, 3]}));
     }
 
     #[test]

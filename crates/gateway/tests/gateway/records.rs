@@ -344,3 +344,124 @@ async fn erasure_returns_a_receipt_and_export_holds_only_the_subject() {
     assert_eq!(json(&body)["records"].as_array().unwrap().len(), 1);
     h.finish().await;
 }
+
+fn chat_as(
+    h: &Harness,
+    key: &str,
+    subject: Option<&str>,
+    body: &serde_json::Value,
+) -> Request<amanah_gateway::body::Body> {
+    let mut b = Request::post(h.url("/v1/chat/completions"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json");
+    if let Some(s) = subject {
+        b = b.header("x-amanah-subject", s);
+    }
+    b.body(full(Bytes::from(body.to_string()))).unwrap()
+}
+
+/// A route that needs consent refuses a request without a subject, or for
+/// a subject without consent or whose consent was withdrawn; a subject
+/// pinned to another region is refused; the subject header and the
+/// dropped fields never reach the provider.
+#[tokio::test]
+async fn consent_residency_and_minimization_on_a_route() {
+    let mut h = Harness::with(Setup {
+        provider: "region = \"eu\"\n".into(),
+        route: "consent_purpose = \"support\"\ndrop_fields = [\"/user\", \"/metadata/email\"]\n"
+            .into(),
+        ..Setup::default()
+    })
+    .await;
+    let (_, caller) = h.key_for(&["contributor"], HOUR).await;
+    let (_, admin) = h.key_for(&["admin"], HOUR).await;
+    let c = client();
+    let body = serde_json::json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "hello"}],
+        "user": "end-user-991",
+        "metadata": {"email": "kept.out@example.org", "ticket": "T-5"},
+    });
+
+    let (status, _, resp) = send(&c, chat_as(&h, &caller, None, &body)).await;
+    assert_error(status, StatusCode::FORBIDDEN, &resp, "consent_required");
+    let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
+    assert_error(status, StatusCode::FORBIDDEN, &resp, "consent_required");
+    assert_eq!(h.seen_count(), 0);
+
+    let grant = serde_json::json!({"purpose": "support", "granted": true, "evidence": "call recording 14:02"});
+    let (status, _, _) = send(
+        &c,
+        request(
+            "POST",
+            &h.url("/v1/subjects/subj-9/consents"),
+            &admin,
+            Some(grant),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&resp));
+    let seen = h.last_seen();
+    assert!(seen.headers.get("x-amanah-subject").is_none());
+    let forwarded: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+    assert!(forwarded.get("user").is_none(), "{forwarded}");
+    assert_eq!(forwarded["metadata"], serde_json::json!({"ticket": "T-5"}));
+    assert_eq!(forwarded["messages"][0]["content"], "hello");
+
+    // Pinned to the US: the EU provider may not get it.
+    let pin = serde_json::json!({"regions": ["us"]});
+    let (status, _, _) = send(
+        &c,
+        request(
+            "PUT",
+            &h.url("/v1/subjects/subj-9/regions"),
+            &admin,
+            Some(pin),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
+    assert_error(status, StatusCode::FORBIDDEN, &resp, "residency_refused");
+    let pin = serde_json::json!({"regions": ["eu", "ch"]});
+    send(
+        &c,
+        request(
+            "PUT",
+            &h.url("/v1/subjects/subj-9/regions"),
+            &admin,
+            Some(pin),
+        ),
+    )
+    .await;
+    let (status, _, _) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Withdrawal blocks the route again.
+    let withdraw =
+        serde_json::json!({"purpose": "support", "granted": false, "evidence": "email 2026-11-24"});
+    send(
+        &c,
+        request(
+            "POST",
+            &h.url("/v1/subjects/subj-9/consents"),
+            &admin,
+            Some(withdraw),
+        ),
+    )
+    .await;
+    let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
+    assert_error(status, StatusCode::FORBIDDEN, &resp, "consent_required");
+
+    // A malformed subject is a 400, not a pass.
+    let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("a b"), &body)).await;
+    assert_error(status, StatusCode::BAD_REQUEST, &resp, "bad_request");
+
+    // The refusal is in the log, without the subject.
+    let (main, _) = logs();
+    let log = main.contents();
+    assert!(log.contains("pinned to other regions"), "{log}");
+    h.finish().await;
+}
