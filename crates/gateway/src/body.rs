@@ -166,6 +166,176 @@ where
     }
 }
 
+/// Why an upload was refused, shared between the body that found it and
+/// the forwarder that must answer with it.
+#[derive(Debug, Default)]
+pub struct UploadCheck {
+    rejection: std::sync::Mutex<Option<amanah_media::Rejection>>,
+    identified: AtomicBool,
+}
+
+impl UploadCheck {
+    /// Whether the sniffer has told the format (and so read its header).
+    pub fn identified(&self) -> bool {
+        self.identified.load(Ordering::Relaxed)
+    }
+
+    /// The rejection, if the body was refused.
+    pub fn rejection(&self) -> Option<amanah_media::Rejection> {
+        self.rejection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn refuse(&self, r: amanah_media::Rejection) {
+        *self
+            .rejection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+    }
+}
+
+/// Streams `inner` through an upload [`Sniffer`](amanah_media::Sniffer):
+/// each chunk is checked before it is passed on, and the end of the body
+/// is checked too (a file shorter than its header says). A refusal ends
+/// the body with an error and is kept in [`UploadCheck`].
+pub struct SniffedBody<B> {
+    inner: B,
+    sniffer: Option<amanah_media::Sniffer>,
+    check: Arc<UploadCheck>,
+}
+
+impl<B> std::fmt::Debug for SniffedBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SniffedBody").finish_non_exhaustive()
+    }
+}
+
+impl<B> SniffedBody<B> {
+    pub fn new(inner: B, limits: amanah_media::Limits) -> Self {
+        Self {
+            inner,
+            sniffer: Some(amanah_media::Sniffer::new(limits)),
+            check: Arc::default(),
+        }
+    }
+
+    pub fn check(&self) -> Arc<UploadCheck> {
+        Arc::clone(&self.check)
+    }
+}
+
+impl<B> HttpBody for SniffedBody<B>
+where
+    B: HttpBody<Data = Bytes, Error = BoxError> + Unpin,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        let Some(sniffer) = this.sniffer.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    match sniffer.push(data) {
+                        Err(r) => {
+                            this.sniffer = None;
+                            this.check.refuse(r.clone());
+                            return Poll::Ready(Some(Err(r.into())));
+                        }
+                        Ok(amanah_media::Progress::Identified(_)) => {
+                            this.check.identified.store(true, Ordering::Relaxed);
+                        }
+                        Ok(_) => {}
+                    }
+                }
+                // A body of known length is not polled past its last byte:
+                // judge the end now, before that byte is passed on.
+                if this.inner.is_end_stream() {
+                    if let Some(Err(r)) = this.sniffer.take().map(amanah_media::Sniffer::finish) {
+                        this.check.refuse(r.clone());
+                        return Poll::Ready(Some(Err(r.into())));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(None) => {
+                let finished = this.sniffer.take().map(amanah_media::Sniffer::finish);
+                match finished {
+                    Some(Err(r)) => {
+                        this.check.refuse(r.clone());
+                        Poll::Ready(Some(Err(r.into())))
+                    }
+                    _ => Poll::Ready(None),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Not over while the sniffer has not judged the end: an empty or
+    /// exactly sized body must still reach `finish`.
+    fn is_end_stream(&self) -> bool {
+        self.sniffer.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Frames already read, then the rest of `inner`.
+pub struct PrefixedBody<B> {
+    prefix: std::collections::VecDeque<Frame<Bytes>>,
+    inner: Option<B>,
+}
+
+impl<B> std::fmt::Debug for PrefixedBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrefixedBody")
+            .field("prefix_frames", &self.prefix.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> PrefixedBody<B> {
+    /// `inner` is `None` when it has ended already.
+    pub fn new(prefix: Vec<Frame<Bytes>>, inner: Option<B>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            inner,
+        }
+    }
+}
+
+impl<B> HttpBody for PrefixedBody<B>
+where
+    B: HttpBody<Data = Bytes, Error = BoxError> + Unpin,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(frame) = self.prefix.pop_front() {
+            return Poll::Ready(Some(Ok(frame)));
+        }
+        match self.inner.as_mut() {
+            Some(inner) => Pin::new(inner).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,9 @@ pub mod defaults {
     pub const KEY_ROTATION_DAYS: u64 = 90;
     pub const CLEANUP_INTERVAL_SECS: u64 = 300;
     pub const SWEEP_BATCH: u64 = 500;
+    /// `max_body_bytes` of a route with `upload` that sets none.
+    pub const UPLOAD_MAX_BYTES: u64 = 500_000_000;
+    pub const UPLOAD_MAX_DURATION_SECS: u64 = 4 * 3600;
 }
 
 /// Secrets shorter than this are refused.
@@ -387,6 +390,9 @@ pub struct Route {
     /// JSON pointers removed from request bodies before anything else
     /// reads them (data minimization).
     pub drop_fields: Vec<String>,
+    /// Request bodies are uploads checked by content while they stream
+    /// (format, sample rate, duration, size).
+    pub upload: Option<amanah_media::Limits>,
 }
 
 /// The deployment-wide settings of the privacy stage.

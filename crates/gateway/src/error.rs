@@ -109,6 +109,10 @@ pub enum GatewayError {
     /// The subject is pinned to regions the route's provider is not in.
     #[error("the subject's data may not go to this provider's region")]
     ResidencyRefused,
+    /// An upload refused by its content (format, sample rate, duration,
+    /// size); the reason names no content.
+    #[error("upload refused: {0}")]
+    UploadRejected(amanah_media::Rejection),
 }
 
 fn type_list(types: &[amanah_pii::EntityType]) -> String {
@@ -141,6 +145,9 @@ impl GatewayError {
             GatewayError::InvalidBody(_) => StatusCode::BAD_REQUEST,
             GatewayError::PersonalDataRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             GatewayError::ConsentRequired | GatewayError::ResidencyRefused => StatusCode::FORBIDDEN,
+            GatewayError::UploadRejected(r) => {
+                StatusCode::from_u16(r.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+            }
         }
     }
 
@@ -166,6 +173,11 @@ impl GatewayError {
             GatewayError::PersonalDataRefused(_) => "personal_data_refused",
             GatewayError::ConsentRequired => "consent_required",
             GatewayError::ResidencyRefused => "residency_refused",
+            GatewayError::UploadRejected(r) => match r.status() {
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                _ => "invalid_upload",
+            },
         }
     }
 
@@ -202,6 +214,7 @@ impl GatewayError {
             GatewayError::ResidencyRefused => {
                 "the data subject is pinned to regions this route's provider is not in"
             }
+            GatewayError::UploadRejected(_) => "the upload was refused",
         }
     }
 
@@ -213,6 +226,8 @@ impl GatewayError {
             GatewayError::Admin(e) => e.to_string().into(),
             // A position in the body, never its content.
             GatewayError::InvalidBody(m) => m.clone().into(),
+            // Fixed reasons and numbers from the header, never content.
+            GatewayError::UploadRejected(r) => r.to_string().into(),
             // Type names only: the client knows what it sent.
             GatewayError::PersonalDataRefused(types) => format!(
                 "the request holds personal data or secrets this route does not accept: {}",

@@ -13,7 +13,7 @@ use http::{header, HeaderMap, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
 use crate::admin_api::{self, AdminApi};
-use crate::body::{Body, GuardedBody};
+use crate::body::{Body, GuardedBody, PrefixedBody, SniffedBody, Tripped, UploadCheck};
 use crate::config::Config;
 use crate::data_api::{self, DataApi};
 use crate::error::{into_response, GatewayError, Origin};
@@ -245,12 +245,21 @@ impl Gateway {
         let privacy = self.privacy.applies(route_index);
         let principal_id = permit.principal().id.clone();
         let mut client_body = None;
+        let mut upload = None;
         let permit = permit.map(|req| {
             let (parts, body) = req.into_parts();
             let guarded = GuardedBody::new(body, Some(route.max_body_bytes), Some(idle));
             let tripped = guarded.tripped();
-            let body = http_body_util::BodyExt::boxed(guarded);
-            let body = if privacy {
+            let mut body = http_body_util::BodyExt::boxed(guarded);
+            // 9b. Upload check: on an upload route every chunk passes the
+            //    content sniffer before it is forwarded (415, 422, 413),
+            //    and nothing is buffered beyond a 64 KiB header window.
+            if let Some(limits) = &route.upload {
+                let sniffed = SniffedBody::new(body, limits.clone());
+                upload = Some(sniffed.check());
+                body = http_body_util::BodyExt::boxed(sniffed);
+            }
+            let body = if privacy || upload.is_some() {
                 client_body = Some(body);
                 crate::body::empty()
             } else {
@@ -264,8 +273,29 @@ impl Gateway {
                 remainder,
                 request_id: request_id.clone(),
                 max_body_bytes: route.max_body_bytes,
+                upload: upload.clone(),
             }
         });
+
+        // 9c. An upload's header is read and judged before a byte goes
+        //    upstream (415, 422, 413 for a declared duration): the first
+        //    frames are held until the sniffer knows the format, at most a
+        //    header window's worth.
+        let (permit, client_body) = match (&upload, client_body) {
+            (Some(check), Some(body)) => {
+                let body =
+                    hold_upload_header(body, check, &permit.get().tripped, route.max_body_bytes)
+                        .await?;
+                (
+                    permit.map(|mut f| {
+                        f.body = body;
+                        f
+                    }),
+                    None,
+                )
+            }
+            (_, client_body) => (permit, client_body),
+        };
 
         // 10. Privacy: personal data and secrets in the body are counted,
         //    replaced or refused (422) as the route says. After
@@ -429,6 +459,42 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, GatewayError> {
             .map(Some)
             .ok_or(GatewayError::BadRequest("invalid Content-Length")),
     }
+}
+
+/// Reads an upload's first frames until its sniffer has told the format,
+/// the body ends, or a header window has passed, and returns a body that
+/// replays them before the rest. A refusal found meanwhile is the answer.
+async fn hold_upload_header(
+    mut body: Body,
+    check: &UploadCheck,
+    tripped: &Tripped,
+    limit: u64,
+) -> Result<Body, GatewayError> {
+    use http_body_util::BodyExt;
+    let mut held = Vec::new();
+    let mut bytes = 0usize;
+    let mut ended = false;
+    while !check.identified() && bytes <= amanah_media::HEADER_BUFFER {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                bytes += frame.data_ref().map_or(0, |d| d.len());
+                held.push(frame);
+            }
+            Some(Err(_)) => {
+                return Err(match check.rejection() {
+                    Some(r) => GatewayError::UploadRejected(r),
+                    None if tripped.too_large() => GatewayError::PayloadTooLarge { limit },
+                    None if tripped.idle() => GatewayError::RequestBodyTimeout,
+                    None => GatewayError::BadRequest("the request body could not be read"),
+                })
+            }
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    Ok(PrefixedBody::new(held, (!ended).then_some(body)).boxed())
 }
 
 #[cfg(test)]

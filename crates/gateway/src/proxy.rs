@@ -23,7 +23,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
-use crate::body::{Body, GuardedBody, Tripped};
+use crate::body::{Body, GuardedBody, Tripped, UploadCheck};
 use crate::config::{Config, Problem, Provider};
 use crate::error::GatewayError;
 use crate::request_id;
@@ -76,6 +76,8 @@ pub struct ForwardRequest {
     pub remainder: String,
     pub request_id: HeaderValue,
     pub max_body_bytes: u64,
+    /// On an upload route: why the body was refused, if it was.
+    pub upload: Option<Arc<UploadCheck>>,
 }
 
 type HttpsClient = Client<HttpsConnector<HttpConnector>, Body>;
@@ -220,10 +222,23 @@ impl Upstreams {
         *req.headers_mut() = headers;
 
         let sent = tokio::time::timeout(p.first_byte_timeout, p.client.request(req)).await;
+        let refused = || fwd.upload.as_ref().and_then(|u| u.rejection());
         let resp = match sent {
             Err(_) => return Err(GatewayError::UpstreamTimeout("first byte")),
+            // An upstream may answer before it has read the body; a refused
+            // upload must not pass on that answer.
+            Ok(Ok(_)) if refused().is_some() => {
+                return Err(GatewayError::UploadRejected(refused().unwrap_or(
+                    amanah_media::Rejection::UnsupportedType { format: None },
+                )))
+            }
             Ok(Ok(resp)) => resp,
-            Ok(Err(e)) => return Err(classify(&e, &tripped, fwd_limit)),
+            Ok(Err(e)) => {
+                if let Some(r) = refused() {
+                    return Err(GatewayError::UploadRejected(r));
+                }
+                return Err(classify(&e, &tripped, fwd_limit));
+            }
         };
 
         let (mut parts, body) = resp.into_parts();

@@ -139,6 +139,7 @@ mod tests {
             privacy: Default::default(),
             consent_purpose: None,
             drop_fields: Vec::new(),
+            upload: None,
         }
     }
 

@@ -16,4 +16,5 @@ mod gateway {
     mod proxy;
     mod records;
     mod tls;
+    mod uploads;
 }

@@ -573,3 +573,30 @@ fn consent_residency_and_minimization_keys_are_checked() {
     let err = load_text(GOOD, &[("AMANAH_PROVIDERS__OPENAI__REGION", "e u")]).unwrap_err();
     assert_eq!(keys_of(&err), ["providers.openai.region"]);
 }
+
+#[test]
+fn upload_routes_are_checked() {
+    let c = load_text(&format!("{GOOD}upload = \"audio\"\n"), &[]).unwrap();
+    let limits = c.routes[0].upload.as_ref().unwrap();
+    assert_eq!(limits.max_bytes, defaults::UPLOAD_MAX_BYTES);
+    assert_eq!(c.routes[0].max_body_bytes, defaults::UPLOAD_MAX_BYTES);
+    assert_eq!(limits.max_duration_secs, defaults::UPLOAD_MAX_DURATION_SECS);
+    for (extra, key) in [
+        ("upload = \"video\"\n", "routes[0].upload"),
+        (
+            "upload = \"audio\"\nprivacy = \"redact\"\n",
+            "routes[0].upload",
+        ),
+        (
+            "upload = \"audio\"\nupload_max_duration_secs = 0\n",
+            "routes[0].upload_max_duration_secs",
+        ),
+        (
+            "upload_max_duration_secs = 60\n",
+            "routes[0].upload_max_duration_secs",
+        ),
+    ] {
+        let err = load_text(&format!("{GOOD}{extra}"), &[]).unwrap_err();
+        assert!(keys_of(&err).contains(&key), "{extra}: {err}");
+    }
+}

@@ -669,7 +669,12 @@ fn validate_route(
             None
         }
     };
-    let max_body_bytes = raw.max_body_bytes.unwrap_or(defaults::MAX_BODY_BYTES);
+    let default_body = if raw.upload.is_some() {
+        defaults::UPLOAD_MAX_BYTES
+    } else {
+        defaults::MAX_BODY_BYTES
+    };
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(default_body);
     if raw.allowed_roles.is_some() {
         problems.push(Problem::new(
             key("allowed_roles"),
@@ -722,6 +727,20 @@ fn validate_route(
         ok
     });
     let drop_fields = raw.drop_fields.unwrap_or_default();
+    let upload = upload_limits(
+        &key(""),
+        raw.upload.as_deref(),
+        raw.upload_max_duration_secs,
+        max_body_bytes,
+        problems,
+    );
+    if upload.is_some() && (privacy.mode != super::PrivacyMode::Off || !drop_fields.is_empty()) {
+        problems.push(Problem::new(
+            key("upload"),
+            "a route either checks uploads or reads its bodies for personal data and fields, not both",
+            "give uploads their own route (privacy = \"off\", no drop_fields)",
+        ));
+    }
     for f in &drop_fields {
         if f.is_empty() || !crate::privacy::json::is_valid_pointer(f) {
             problems.push(Problem::new(
@@ -749,6 +768,56 @@ fn validate_route(
         privacy,
         consent_purpose,
         drop_fields,
+        upload,
+    })
+}
+
+/// `routes[].upload` and its limits. `prefix` ends in `.`.
+fn upload_limits(
+    prefix: &str,
+    kind: Option<&str>,
+    max_duration: Option<u64>,
+    max_bytes: u64,
+    problems: &mut Vec<Problem>,
+) -> Option<amanah_media::Limits> {
+    use amanah_media::FormatSet;
+    let Some(kind) = kind else {
+        if max_duration.is_some() {
+            problems.push(Problem::new(
+                format!("{prefix}upload_max_duration_secs"),
+                "applies only to a route with `upload`",
+                "set upload = \"audio\" as well, or remove it",
+            ));
+        }
+        return None;
+    };
+    let allowed = match kind {
+        "audio" => FormatSet::AUDIO,
+        "documents" => FormatSet::DOCUMENTS.union(FormatSet::TEXT),
+        "text" => FormatSet::TEXT,
+        "media" => FormatSet::ALL,
+        other => {
+            problems.push(Problem::new(
+                format!("{prefix}upload"),
+                format!("unknown upload kind `{other}`"),
+                "use audio, documents, text or media (all of them)",
+            ));
+            return None;
+        }
+    };
+    let max_duration_secs = max_duration.unwrap_or(defaults::UPLOAD_MAX_DURATION_SECS);
+    if max_duration_secs == 0 {
+        problems.push(Problem::new(
+            format!("{prefix}upload_max_duration_secs"),
+            "must be at least 1",
+            "leave it out for the default (14400, four hours)",
+        ));
+    }
+    Some(amanah_media::Limits {
+        allowed,
+        max_bytes,
+        max_duration_secs: max_duration_secs.max(1),
+        ..amanah_media::Limits::default()
     })
 }
 
