@@ -180,3 +180,70 @@ fn keyring_rotate_rewrap_retire() {
         "kept across rotations"
     );
 }
+
+#[test]
+fn sweep_reports_what_expired_and_spares_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    // Expire at once: a retention of one second, then wait it out.
+    let config = tmp.path().join("amanah.toml");
+    std::fs::write(&config, "[records.retention]\nflash = 1\n").unwrap();
+    let put = |hold: bool| {
+        let out = Command::new(env!("CARGO_BIN_EXE_amanah"))
+            .args([
+                "records",
+                "put",
+                "--subject",
+                "s-3",
+                "--kind",
+                "flash",
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&dir)
+            .arg("-")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let id = ok(&out).trim().to_owned();
+        if hold {
+            ok(&run_with_config(&dir, &config, &["records", "hold", &id]));
+        }
+        id
+    };
+    let gone = put(false);
+    let held = put(true);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let report: serde_json::Value = serde_json::from_str(&ok(&run_with_config(
+        &dir,
+        &config,
+        &["records", "sweep", "--json"],
+    )))
+    .unwrap();
+    let ids: Vec<&str> = report["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [gone.as_str()]);
+    let listed = ok(&run_with_config(
+        &dir,
+        &config,
+        &["records", "list", "--subject", "s-3", "--json"],
+    ));
+    assert!(listed.contains(&held) && !listed.contains(&gone));
+}
+
+fn run_with_config(dir: &Path, config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amanah"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}

@@ -141,6 +141,9 @@ pub enum KeyringError {
     StillInUse { version: u32, count: usize },
     #[error("time is before 1970")]
     Clock,
+    /// An imported master key that cannot be used; the reason says why.
+    #[error("the imported master key is refused: {0}")]
+    ImportRefused(String),
 }
 
 /// What a rewrap did.
@@ -284,6 +287,40 @@ impl KeyringService {
         }
     }
 
+    /// Bring your own key: adds a master key made elsewhere (an HSM, a
+    /// key ceremony), delivered sealed under this deployment's root key in
+    /// the documented sealed-KEK format, as the next version. It becomes
+    /// current for new data keys. Returns its version.
+    pub async fn import_sealed(&self, sealed: &[u8]) -> Result<u32, KeyringError> {
+        let kek = self.root.open_kek(sealed).map_err(|_| {
+            KeyringError::ImportRefused(
+                "it does not open with this deployment's root key (or is not a sealed master key)"
+                    .into(),
+            )
+        })?;
+        self.reload().await?;
+        let newest = self.read().keks().map(Kek::version).max().unwrap_or(0);
+        if kek.version() <= newest {
+            return Err(KeyringError::ImportRefused(format!(
+                "it is version {}, and version {newest} exists: seal it as version {}",
+                kek.version(),
+                newest + 1
+            )));
+        }
+        match self.store.insert_kek(&sealed_copy(&kek, sealed)).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(KeyringError::ImportRefused(format!(
+                    "version {} was made meanwhile; seal it as the next version",
+                    kek.version()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.reload().await?;
+        Ok(kek.version())
+    }
+
     /// Rotates when the current master key is older than `period_secs`.
     pub async fn rotate_if_due(
         &self,
@@ -377,6 +414,15 @@ impl KeyringService {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Keyring> {
         self.keyring.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The stored form of an imported key: the sealed bytes as delivered.
+fn sealed_copy(kek: &Kek, sealed: &[u8]) -> StoredKek {
+    StoredKek {
+        version: kek.version(),
+        created_at: i64::try_from(kek.created_at()).unwrap_or(i64::MAX),
+        sealed: sealed.to_vec(),
     }
 }
 

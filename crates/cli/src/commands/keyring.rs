@@ -32,6 +32,16 @@ pub enum Command {
         #[command(flatten)]
         location: Location,
     },
+    /// Bring your own key: add a master key sealed under this deployment's root key (base64 of the sealed-KEK format) as the next version.
+    Import {
+        /// FILE holding the base64 text, or - for standard input.
+        #[arg(default_value = "-")]
+        input: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
     /// Retire master keys older than VERSION: they no longer decrypt (refused while a data key needs them).
     Retire {
         version: u32,
@@ -102,6 +112,34 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         String::new()
                     }
                 );
+            }
+        }
+        Command::Import {
+            input,
+            json,
+            location,
+        } => {
+            use anyhow::Context as _;
+            use std::io::Read as _;
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let mut text = String::new();
+            if input.as_os_str() == "-" {
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .context("reading standard input")?;
+            } else {
+                text = std::fs::read_to_string(&input)
+                    .with_context(|| format!("reading {}", input.display()))?;
+            }
+            let sealed = amanah_crypto::base64::decode_standard_padded(text.trim().as_bytes())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("the input is not standard base64 of a sealed master key")
+                })?;
+            let version = keyring(&config).await?.import_sealed(&sealed).await?;
+            if json {
+                println!("{}", json!({ "current": version }));
+            } else {
+                println!("imported master key version {version}; it is current for new data keys");
             }
         }
         Command::Retire { version, location } => {

@@ -69,6 +69,13 @@ pub enum Command {
         #[command(flatten)]
         location: Location,
     },
+    /// Delete every expired record not on legal hold now (the gateway does it every records.cleanup_interval_secs) and list what went.
+    Sweep {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
     /// Set or clear a record's legal hold.
     Hold {
         id: String,
@@ -180,6 +187,30 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 DeleteOutcome::Held => anyhow::bail!(
                     "record {id} is on legal hold; `amanah records hold {id} --release` first"
                 ),
+            }
+        }
+        Command::Sweep { json, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let (records, _) = record_service(&config).await?;
+            let deleted = records
+                .sweep(now_unix(), config.records.sweep_batch)
+                .await?;
+            if json {
+                let rows: Vec<_> = deleted.iter().map(meta_value).collect();
+                println!("{}", serde_json::json!({ "deleted": rows }));
+            } else if deleted.is_empty() {
+                println!("no expired records");
+            } else {
+                for m in &deleted {
+                    println!(
+                        "deleted {}  subject {}  kind {}  expired {}",
+                        m.id,
+                        m.subject,
+                        m.kind,
+                        m.expires_at.map_or_else(|| "-".to_owned(), rfc3339)
+                    );
+                }
+                println!("{} expired record(s) deleted", deleted.len());
             }
         }
         Command::Hold {

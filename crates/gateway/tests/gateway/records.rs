@@ -465,3 +465,56 @@ async fn consent_residency_and_minimization_on_a_route() {
     assert!(log.contains("pinned to other regions"), "{log}");
     h.finish().await;
 }
+
+/// Bring your own key: a master key sealed by an independent
+/// implementation (Python's `cryptography`, from the format in the
+/// envelope module's docs) under the deployment's root key is imported as
+/// the next version and wraps new data keys; a key sealed under another
+/// root key, or as an existing version, is refused.
+#[tokio::test]
+async fn a_master_key_sealed_elsewhere_is_imported() {
+    let mut h = Harness::start().await;
+    let root = std::fs::read_to_string(h.dir.path().join("data/root.key")).unwrap();
+    let keyring = std::sync::Arc::clone(&h.gw.as_ref().unwrap().keyring);
+    let decode =
+        |t: &str| amanah_crypto::base64::decode_standard_padded(t.trim().as_bytes()).unwrap();
+    // Version 1 exists already.
+    let dup = super::python::run("seal_kek.py", &["1"], &root);
+    let err = keyring.import_sealed(&decode(&dup)).await.unwrap_err();
+    assert!(err.to_string().contains("seal it as version 2"), "{err}");
+    // Another deployment's root key.
+    let other = amanah_crypto::envelope::RootKey::generate().to_base64();
+    let foreign = super::python::run("seal_kek.py", &["2"], other.expose());
+    let err = keyring.import_sealed(&decode(&foreign)).await.unwrap_err();
+    assert!(err.to_string().contains("root key"), "{err}");
+    // The right one.
+    let good = super::python::run("seal_kek.py", &["2"], &root);
+    assert_eq!(keyring.import_sealed(&decode(&good)).await.unwrap(), 2);
+    assert_eq!(keyring.current_version(), 2);
+    // A new subject's data key is wrapped by the imported key, and its
+    // records work.
+    let (_, writer) = h.key_for(&["case_worker"], HOUR).await;
+    let c = client();
+    let body = serde_json::json!({"subject": "byok-1", "kind": "conversation", "content": "hello"});
+    let (status, _, created) = send(
+        &c,
+        request("POST", &h.url("/v1/records"), &writer, Some(body)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let (_, _, got) = send(
+        &c,
+        request("GET", &h.url(&format!("/v1/records/{id}")), &writer, None),
+    )
+    .await;
+    assert_eq!(json(&got)["content"], "hello");
+    let keys = amanah_store::SqliteKeyringStore::open(&h.dir.path().join("data/keys.db")).unwrap();
+    let stored = amanah_store::KeyringStore::data_key(&keys, "subject:byok-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.kek_version, 2);
+    h.remember_secret(root.trim());
+    h.finish().await;
+}
