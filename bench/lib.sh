@@ -24,3 +24,23 @@ write_results_block() {
   mv "$file.tmp" "$file"
   rm -f "$block_file"
 }
+
+# machine_ticks: "user+nice+system+irq+softirq idle+iowait steal" ticks of
+# the whole machine, from /proc/stat.
+machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $5+$6, $9}' /proc/stat; }
+
+# commit ROOT: the short commit of the checkout at ROOT, read without
+# running git (HEAD, then a loose or packed ref); "unknown" if unreadable.
+commit() {
+  local g=$1/.git head ref
+  [[ -f $g ]] && g=$(sed -n 's/^gitdir: //p' "$g")
+  head=$(cat "$g/HEAD" 2>/dev/null) || { echo unknown; return; }
+  if [[ $head == ref:* ]]; then
+    ref=${head#ref: }
+    local common=$g
+    [[ -f $g/commondir ]] && common=$g/$(cat "$g/commondir")
+    if [[ -f $common/$ref ]]; then head=$(cat "$common/$ref")
+    else head=$(awk -v r="$ref" '$2 == r {print $1}' "$common/packed-refs" 2>/dev/null); fi
+  fi
+  [[ -n $head ]] && echo "${head:0:7}" || echo unknown
+}

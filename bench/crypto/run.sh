@@ -48,8 +48,7 @@ log "cargo bench -p amanah-crypto --bench envelope --no-run"
 cargo bench -q -p amanah-crypto --bench envelope --no-run 2>&1 | grep -v '^ *Executable' >&2 || true
 
 # ------------------------------------------------------------ load
-# "user+nice+system+irq+softirq idle+iowait steal" ticks of the whole machine.
-machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $5+$6, $9}' /proc/stat; }
+# Fields of `machine_ticks` (bench/lib.sh): busy, idle, steal.
 cores() { # FIELD TICKS0 TICKS1 SECONDS
   awk -v f="$1" -v a="$2" -v b="$3" -v s="$4" -v h="$CLK_TCK" 'BEGIN {
     split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / h / s }'
@@ -153,20 +152,6 @@ for k in unwrap rewrap new_data_key; do
   KEYS+="${KEYS:+, }\`$k\` $(fmt_ns "$m") ($(fmt_ns "$lo") – $(fmt_ns "$hi"))"
 done
 
-# The commit, read without running git (HEAD, then loose or packed ref).
-commit() {
-  local g=$ROOT/.git head ref
-  [[ -f $g ]] && g=$(sed -n 's/^gitdir: //p' "$g")
-  head=$(cat "$g/HEAD" 2>/dev/null) || { echo unknown; return; }
-  if [[ $head == ref:* ]]; then
-    ref=${head#ref: }
-    local common=$g
-    [[ -f $g/commondir ]] && common=$g/$(cat "$g/commondir")
-    if [[ -f $common/$ref ]]; then head=$(cat "$common/$ref")
-    else head=$(awk -v r="$ref" '$2 == r {print $1}' "$common/packed-refs" 2>/dev/null); fi
-  fi
-  [[ -n $head ]] && echo "${head:0:7}" || echo unknown
-}
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 RUSTC=$(rustc --version | awk '{print $1, $2}')
 OSSL_VERSION=$(openssl version | awk '{print $1, $2}')
@@ -178,7 +163,7 @@ BLOCK="### Record encryption (envelope, AES-256-GCM)
 Written by \`bench/crypto/run.sh\` (see \`bench/crypto/README.md\`); rerunning it replaces this
 block, and \`bench/gateway/run.sh\` keeps it (it is inside Notes).
 
-- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit \`$(commit)\` plus the working tree at that time
+- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit \`$(commit "$ROOT")\` plus the working tree at that time
 - Machine: $(nproc) CPUs, $CPU_MODEL ($CPU_FLAGS), Linux $(uname -r); $RUSTC, ring ${RING_VERSION:-?}, $OSSL_VERSION
 - Both pinned to core $CORE (\`taskset -c $CORE\`). Background load: $BG cores busy, $BG_STEAL steal just before
   (load average $LOADAVG_BEFORE, after $LOADAVG_AFTER); during the runs, other processes / steal (cores):

@@ -38,8 +38,7 @@ for b in "${BENCHES[@]}"; do
 done
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-# "user+nice+system+irq+softirq idle+iowait steal" ticks of the whole machine.
-machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $5+$6, $9}' /proc/stat; }
+# Fields of `machine_ticks` (bench/lib.sh): busy, idle, steal.
 cores() { # FIELD TICKS0 TICKS1 SECONDS
   awk -v f="$1" -v a="$2" -v b="$3" -v s="$4" -v h="$CLK_TCK" 'BEGIN {
     split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / h / s }'

@@ -75,8 +75,7 @@ DETECT=$TARGET/release/examples/detect_jsonl
 THROUGHPUT=$TARGET/release/examples/throughput
 
 # ------------------------------------------------------------ load
-# "user+nice+system+irq+softirq idle+iowait steal" ticks of the whole machine.
-machine_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $5+$6, $9}' /proc/stat; }
+# Fields of `machine_ticks` (bench/lib.sh): busy, idle, steal.
 busy_cores() { # TICKS0 TICKS1 SECONDS
   awk -v a="$1" -v b="$2" -v s="$3" -v h="$CLK_TCK" 'BEGIN {
     split(a, x, " "); split(b, y, " "); printf "%.2f", (y[1] - x[1]) / h / s }'
@@ -123,26 +122,12 @@ for e in amanah presidio; do
 done
 
 # ------------------------------------------------------------ the block
-# The commit, read without running git (HEAD, then loose or packed ref).
-commit() {
-  local g=$ROOT/.git head ref
-  [[ -f $g ]] && g=$(sed -n 's/^gitdir: //p' "$g")
-  head=$(cat "$g/HEAD" 2>/dev/null) || { echo unknown; return; }
-  if [[ $head == ref:* ]]; then
-    ref=${head#ref: }
-    local common=$g
-    [[ -f $g/commondir ]] && common=$g/$(cat "$g/commondir")
-    if [[ -f $common/$ref ]]; then head=$(cat "$common/$ref")
-    else head=$(awk -v r="$ref" '$2 == r {print $1}' "$common/packed-refs" 2>/dev/null); fi
-  fi
-  [[ -n $head ]] && echo "${head:0:7}" || echo unknown
-}
 META=$OUT/meta.json
 python3 - "$META" <<EOF
 import json, sys
 json.dump({
     "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
-    "commit": "$(commit)",
+    "commit": "$(commit "$ROOT")",
     "cores": $(nproc),
     "cpu": "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)",
     "kernel": "$(uname -r)",

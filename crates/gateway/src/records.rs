@@ -283,10 +283,20 @@ impl RecordService {
             held,
             consents_deleted,
         } = self.store.erase_subject(subject).await?;
+        let (mut deleted, mut consents_deleted) = (deleted, consents_deleted);
         let key_destroyed = if held.is_empty() {
-            self.keyring
+            let destroyed = self
+                .keyring
                 .destroy_data_key(&subject_owner(subject))
-                .await?
+                .await?;
+            // A record stored between the deletion above and the key's
+            // destruction was encrypted under the destroyed key: it can no
+            // longer be read, and its metadata must not outlive the
+            // erasure either.
+            let late = self.store.erase_subject(subject).await?;
+            deleted.extend(late.deleted);
+            consents_deleted += late.consents_deleted;
+            destroyed
         } else {
             false
         };
