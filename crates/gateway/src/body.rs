@@ -198,11 +198,18 @@ impl UploadCheck {
 
 /// Streams `inner` through an upload [`Sniffer`](amanah_media::Sniffer):
 /// each chunk is checked before it is passed on, and the end of the body
-/// is checked too (a file shorter than its header says). A refusal ends
-/// the body with an error and is kept in [`UploadCheck`].
+/// is judged before its last frame is: the newest frame is always held
+/// back until the next one (or the end) arrives. So however the client
+/// frames its body (a known length, HTTP/2 with a late END_STREAM), the
+/// upstream never has the whole upload before `finish` accepted it. A
+/// refusal ends the body with an error and is kept in [`UploadCheck`].
 pub struct SniffedBody<B> {
     inner: B,
     sniffer: Option<amanah_media::Sniffer>,
+    /// The newest frame, passed on when the next one or the end arrives.
+    held: Option<Frame<Bytes>>,
+    /// The end was judged: release `held`, then end.
+    judged: bool,
     check: Arc<UploadCheck>,
 }
 
@@ -217,12 +224,25 @@ impl<B> SniffedBody<B> {
         Self {
             inner,
             sniffer: Some(amanah_media::Sniffer::new(limits)),
+            held: None,
+            judged: false,
             check: Arc::default(),
         }
     }
 
     pub fn check(&self) -> Arc<UploadCheck> {
         Arc::clone(&self.check)
+    }
+
+    fn refuse(
+        &mut self,
+        r: amanah_media::Rejection,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.sniffer = None;
+        self.held = None;
+        self.judged = true;
+        self.check.refuse(r.clone());
+        Poll::Ready(Some(Err(r.into())))
     }
 }
 
@@ -238,52 +258,40 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        let Some(sniffer) = this.sniffer.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    match sniffer.push(data) {
-                        Err(r) => {
-                            this.sniffer = None;
-                            this.check.refuse(r.clone());
-                            return Poll::Ready(Some(Err(r.into())));
-                        }
-                        Ok(amanah_media::Progress::Identified(_)) => {
-                            this.check.identified.store(true, Ordering::Relaxed);
-                        }
-                        Ok(_) => {}
-                    }
-                }
-                // A body of known length is not polled past its last byte:
-                // judge the end now, before that byte is passed on.
-                if this.inner.is_end_stream() {
-                    if let Some(Err(r)) = this.sniffer.take().map(amanah_media::Sniffer::finish) {
-                        this.check.refuse(r.clone());
-                        return Poll::Ready(Some(Err(r.into())));
-                    }
-                }
-                Poll::Ready(Some(Ok(frame)))
+        loop {
+            if this.judged {
+                return Poll::Ready(this.held.take().map(Ok));
             }
-            Poll::Ready(None) => {
-                let finished = this.sniffer.take().map(amanah_media::Sniffer::finish);
-                match finished {
-                    Some(Err(r)) => {
-                        this.check.refuse(r.clone());
-                        Poll::Ready(Some(Err(r.into())))
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let (Some(data), Some(sniffer)) = (frame.data_ref(), this.sniffer.as_mut()) {
+                        match sniffer.push(data) {
+                            Err(r) => return this.refuse(r),
+                            Ok(amanah_media::Progress::Identified(_)) => {
+                                this.check.identified.store(true, Ordering::Relaxed);
+                            }
+                            Ok(_) => {}
+                        }
                     }
-                    _ => Poll::Ready(None),
+                    if let Some(previous) = this.held.replace(frame) {
+                        return Poll::Ready(Some(Ok(previous)));
+                    }
                 }
+                Poll::Ready(None) => {
+                    let finished = this.sniffer.take().map(amanah_media::Sniffer::finish);
+                    if let Some(Err(r)) = finished {
+                        return this.refuse(r);
+                    }
+                    this.judged = true;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Pending => return Poll::Pending,
             }
-            other => other,
         }
     }
 
-    /// Not over while the sniffer has not judged the end: an empty or
-    /// exactly sized body must still reach `finish`.
     fn is_end_stream(&self) -> bool {
-        self.sniffer.is_none()
+        self.judged && self.held.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -387,5 +395,65 @@ mod tests {
         fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
             self.0.poll_recv(cx)
         }
+    }
+
+    /// A WAV header saying `declared` data bytes, and `actual` bytes of
+    /// data, as separate frames.
+    fn wav_frames(declared: u32, actual: usize) -> Vec<Bytes> {
+        let mut h = Vec::new();
+        h.extend_from_slice(b"RIFF");
+        h.extend_from_slice(&(36 + declared).to_le_bytes());
+        h.extend_from_slice(b"WAVEfmt ");
+        h.extend_from_slice(&16u32.to_le_bytes());
+        h.extend_from_slice(&1u16.to_le_bytes());
+        h.extend_from_slice(&1u16.to_le_bytes());
+        h.extend_from_slice(&8000u32.to_le_bytes());
+        h.extend_from_slice(&16000u32.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&16u16.to_le_bytes());
+        h.extend_from_slice(b"data");
+        h.extend_from_slice(&declared.to_le_bytes());
+        vec![Bytes::from(h), Bytes::from(vec![0u8; actual])]
+    }
+
+    fn frames(list: Vec<Bytes>) -> impl HttpBody<Data = Bytes, Error = BoxError> + Unpin {
+        StreamBody::new(IterStream(
+            list.into_iter().map(|b| Ok::<_, BoxError>(Frame::data(b))),
+        ))
+    }
+
+    /// The last frame of an upload is released only once the end has been
+    /// judged: a truncated file never reaches the upstream whole, however
+    /// the client marks its end.
+    #[tokio::test]
+    async fn an_upload_is_judged_before_its_last_frame_goes_out() {
+        let mut truncated = SniffedBody::new(
+            frames(wav_frames(16_000, 8_000)),
+            amanah_media::Limits::audio(),
+        );
+        let check = truncated.check();
+        let first = truncated.frame().await.unwrap().unwrap();
+        assert_eq!(
+            first.data_ref().unwrap().len(),
+            44,
+            "the header passes once more follows"
+        );
+        assert!(
+            truncated.frame().await.unwrap().is_err(),
+            "the data frame is held and refused"
+        );
+        assert!(check.rejection().is_some());
+        assert!(truncated.frame().await.is_none());
+
+        let mut whole = SniffedBody::new(
+            frames(wav_frames(8_000, 8_000)),
+            amanah_media::Limits::audio(),
+        );
+        let mut got = 0;
+        while let Some(frame) = whole.frame().await {
+            got += frame.unwrap().data_ref().map_or(0, Bytes::len);
+        }
+        assert_eq!(got, 44 + 8_000);
+        assert!(whole.check().rejection().is_none() && whole.is_end_stream());
     }
 }

@@ -23,7 +23,6 @@
 //! | POST | `/v1/subjects/{id}/consents` | `consents:write` |
 //! | PUT | `/v1/subjects/{id}/regions` | `subjects:write` |
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use amanah_policy::{Principal, RequiredPermission, Requirement};
@@ -37,7 +36,6 @@ use crate::access::AccessControl;
 use crate::admin_api::{no_content, read_json_limited, reply, AdminError};
 use crate::body::Body;
 use crate::error::GatewayError;
-use crate::identify::Identifier;
 use crate::records::{
     ErasureReceipt, NewRecord, OpenedRecord, RecordError, RecordService, SubjectExport,
 };
@@ -92,7 +90,15 @@ struct PutConsent {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PutRegions {
+    /// Required: `null` removes the pin; an absent field is an error, so an
+    /// empty body cannot unpin a subject by accident.
+    #[serde(deserialize_with = "present")]
     regions: Option<Vec<String>>,
+}
+
+/// Deserializes a field that must be present, `null` allowed.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d)
 }
 
 #[derive(Debug, Serialize)]
@@ -199,7 +205,10 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> GatewayError {
 impl From<RecordError> for GatewayError {
     fn from(e: RecordError) -> Self {
         match e {
-            RecordError::Invalid { .. } | RecordError::UnknownKind(_) => invalid(e.to_string()),
+            RecordError::Invalid { .. }
+            | RecordError::UnknownKind(_)
+            | RecordError::NotRedactable => invalid(e.to_string()),
+            RecordError::SubjectErased => AdminError::Conflict(e.to_string().into()).into(),
             RecordError::Store(s) => GatewayError::Store(s),
             RecordError::Keyring(k) => GatewayError::IdentityUnavailable(k.to_string()),
             RecordError::Undecryptable { .. } => {
@@ -222,41 +231,40 @@ impl DataApi {
         }
     }
 
-    /// Answers one data-API request. `Ok` with an error status is never
-    /// returned: errors are typed and mapped at the edge.
+    /// Answers one data-API request of an identified caller (the pipeline
+    /// identified it and charged its budgets). `Ok` with an error status is
+    /// never returned: errors are typed and mapped at the edge.
     pub async fn handle(
         &self,
         req: Request<Incoming>,
-        peer: SocketAddr,
-        identifier: &Identifier,
+        principal: Principal,
         now: i64,
-    ) -> Result<(Response<Body>, String), GatewayError> {
-        let principal = identifier.identify(req.headers(), peer.ip(), now).await?;
-        let who = principal.id.clone();
+    ) -> Result<Response<Body>, GatewayError> {
+        let principal = &principal;
         let path = req.uri().path().trim_end_matches('/').to_owned();
         let segments: Vec<&str> = path.split('/').skip(2).collect();
         let method = req.method().clone();
         let answer = match (method.clone(), segments.as_slice()) {
-            (Method::POST, ["records"]) => self.put(req, &principal, now).await,
-            (Method::GET, ["records"]) => self.list(&req, &principal, now).await,
-            (Method::GET, ["records", id]) => self.get(id, &principal, now).await,
-            (Method::DELETE, ["records", id]) => self.delete(id, &principal, now).await,
+            (Method::POST, ["records"]) => self.put(req, principal, now).await,
+            (Method::GET, ["records"]) => self.list(&req, principal, now).await,
+            (Method::GET, ["records", id]) => self.get(id, principal, now).await,
+            (Method::DELETE, ["records", id]) => self.delete(id, principal, now).await,
             (Method::PUT, ["records", id, "legal-hold"]) => {
                 let id = (*id).to_owned();
-                self.hold(&id, req, &principal, now).await
+                self.hold(&id, req, principal, now).await
             }
-            (Method::DELETE, ["subjects", id]) => self.erase(id, &principal, now).await,
+            (Method::DELETE, ["subjects", id]) => self.erase(id, principal, now).await,
             (Method::GET, ["subjects", id, "export"]) => {
-                self.export(id, &req, &principal, now).await
+                self.export(id, &req, principal, now).await
             }
-            (Method::GET, ["subjects", id, "consents"]) => self.consents(id, &principal, now).await,
+            (Method::GET, ["subjects", id, "consents"]) => self.consents(id, principal, now).await,
             (Method::POST, ["subjects", id, "consents"]) => {
                 let id = (*id).to_owned();
-                self.consent(&id, req, &principal, now).await
+                self.consent(&id, req, principal, now).await
             }
             (Method::PUT, ["subjects", id, "regions"]) => {
                 let id = (*id).to_owned();
-                self.regions(&id, req, &principal, now).await
+                self.regions(&id, req, principal, now).await
             }
             (_, ["records"]) => Err(GatewayError::MethodNotAllowed(vec![
                 Method::GET,
@@ -279,7 +287,7 @@ impl DataApi {
             ])),
             _ => Err(GatewayError::NotFound),
         };
-        answer.map(|r| (r, who))
+        answer
     }
 
     /// The caller holds `permission`, and is cleared for `data_class` when
@@ -301,6 +309,33 @@ impl DataApi {
                 .map(str::to_owned),
         };
         policy.decide(principal, &requirement, now)?;
+        Ok(())
+    }
+
+    /// Refuses (403) unless the caller holds `permission` for every data
+    /// class among the subject's records: a subject-wide operation (export,
+    /// erasure) is all or nothing, never silently partial.
+    async fn require_for_subject(
+        &self,
+        principal: &Principal,
+        permission: &'static str,
+        subject: &str,
+        now: i64,
+    ) -> Result<(), GatewayError> {
+        self.require(principal, permission, None, now).await?;
+        let mut classes: Vec<String> = self
+            .records
+            .list(subject)
+            .await?
+            .into_iter()
+            .map(|m| m.data_class)
+            .collect();
+        classes.sort_unstable();
+        classes.dedup();
+        for class in classes {
+            self.require(principal, permission, Some(&class), now)
+                .await?;
+        }
         Ok(())
     }
 
@@ -456,7 +491,8 @@ impl DataApi {
         principal: &Principal,
         now: i64,
     ) -> Result<Response<Body>, GatewayError> {
-        self.require(principal, "subjects:erase", None, now).await?;
+        self.require_for_subject(principal, "subjects:erase", subject, now)
+            .await?;
         let r = self.records.erase_subject(subject, now).await?;
         tracing::info!(
             target: "amanah::records",
@@ -475,7 +511,7 @@ impl DataApi {
         principal: &Principal,
         now: i64,
     ) -> Result<Response<Body>, GatewayError> {
-        self.require(principal, "subjects:export", None, now)
+        self.require_for_subject(principal, "subjects:export", subject, now)
             .await?;
         if query_param(req, "format").is_some_and(|f| f != "json") {
             return Err(invalid("the only export format is json"));

@@ -229,6 +229,9 @@ impl KeyringService {
         if let Some(stored) = self.store.data_key(owner).await? {
             return self.unwrap_stored(&stored).await;
         }
+        // Another process may have rotated or retired master keys since
+        // this one loaded them: a new key is wrapped by today's current.
+        self.reload().await?;
         let (fresh, wrapped) = self.read().new_data_key(owner);
         let stored = self
             .store
@@ -300,9 +303,9 @@ impl KeyringService {
         })?;
         self.reload().await?;
         let newest = self.read().keks().map(Kek::version).max().unwrap_or(0);
-        if kek.version() <= newest {
+        if kek.version() != newest + 1 {
             return Err(KeyringError::ImportRefused(format!(
-                "it is version {}, and version {newest} exists: seal it as version {}",
+                "it is version {}, and the newest is {newest}: seal it as version {}",
                 kek.version(),
                 newest + 1
             )));

@@ -137,6 +137,28 @@ impl Gateway {
         }
     }
 
+    /// Spends one request of each budget that is set; the tightest left
+    /// is kept for the `RateLimit-*` headers (429 when one is spent).
+    async fn charge(
+        &self,
+        budgets: [(Option<Quota>, &'static str, LimitKey); 3],
+        trace: &mut Trace,
+    ) -> Result<(), GatewayError> {
+        for (quota, what, key) in budgets {
+            let Some(quota) = quota else { continue };
+            let decision = self
+                .limiter
+                .acquire(&key, quota)
+                .await
+                .map_err(|e| GatewayError::IdentityUnavailable(e.to_string()))?;
+            trace.rate = Some(trace.rate.map_or(decision, |d| d.tighter(decision)));
+            if !decision.allowed {
+                return Err(GatewayError::RateLimited(what, decision));
+            }
+        }
+        Ok(())
+    }
+
     /// The stages, in order. Every early return is a typed error that
     /// [`Handler::handle`] turns into a response.
     async fn run(
@@ -174,8 +196,30 @@ impl Gateway {
         //    checks each endpoint's permission and the record's data class.
         if data_api::owns_path(req.uri().path()) {
             trace.data = true;
-            let (response, principal) = self.data.handle(req, peer, &self.identifier, now).await?;
-            trace.principal = Some(principal);
+            let principal = self
+                .identifier
+                .identify(req.headers(), peer.ip(), now)
+                .await?;
+            trace.principal = Some(principal.id.clone());
+            self.charge(
+                [
+                    (
+                        self.budgets.per_principal,
+                        "principal",
+                        LimitKey::Principal(principal.id.clone()),
+                    ),
+                    (self.budgets.per_ip, "ip", LimitKey::network(peer.ip())),
+                    // No route budget: the data API is no route.
+                    (None, "route", LimitKey::network(peer.ip())),
+                ],
+                trace,
+            )
+            .await?;
+            let mut response = self.data.handle(req, principal, now).await?;
+            // Decrypted records: no cache anywhere may keep them.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return Ok(response);
         }
 
@@ -208,18 +252,7 @@ impl Gateway {
             (self.budgets.per_ip, "ip", LimitKey::network(peer.ip())),
             (route.rate_limit, "route", LimitKey::Route(matched.route)),
         ];
-        for (quota, what, key) in budgets {
-            let Some(quota) = quota else { continue };
-            let decision = self
-                .limiter
-                .acquire(&key, quota)
-                .await
-                .map_err(|e| GatewayError::IdentityUnavailable(e.to_string()))?;
-            trace.rate = Some(trace.rate.map_or(decision, |d| d.tighter(decision)));
-            if !decision.allowed {
-                return Err(GatewayError::RateLimited(what, decision));
-            }
-        }
+        self.charge(budgets, trace).await?;
 
         // 8. Authorize: route -> permission, data class, scopes; the permit is
         //    the only way into the forwarder (403).

@@ -35,6 +35,10 @@ pub const DEFAULT_RETENTION: &[(&str, Option<i64>)] = &[
 /// The longest id, subject, kind, data class, region or purpose accepted.
 pub const MAX_LABEL_LEN: usize = 200;
 
+/// Content up to this size is redacted on the calling worker; larger
+/// content on the blocking pool.
+const INLINE_REDACTION_BYTES: usize = 32 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RecordError {
@@ -49,6 +53,13 @@ pub enum RecordError {
     Store(#[from] StoreError),
     #[error("the keyring: {0}")]
     Keyring(#[from] KeyringError),
+    /// The content cannot be redacted (binary, or not UTF-8) and raw
+    /// storage was not asked for.
+    #[error("this content cannot be redacted: store it with raw (which needs records:write_raw)")]
+    NotRedactable,
+    /// The subject was erased while the record was being stored.
+    #[error("the subject was erased while the record was being stored")]
+    SubjectErased,
     /// The ciphertext does not open: altered in the database, or its
     /// subject's key was destroyed.
     #[error("record {id} cannot be decrypted")]
@@ -201,21 +212,48 @@ impl RecordService {
                 check_label(field, v)?;
             }
         }
-        let ttl = match new.ttl_secs {
-            Some(t) if t <= 0 => {
+        check_content_type(&new.content_type)?;
+        let kind_ttl = self.retention.of(&new.kind)?;
+        let ttl = match (new.ttl_secs, kind_ttl) {
+            (Some(t), _) if t <= 0 => {
                 return Err(RecordError::Invalid {
                     field: "ttl_secs",
                     reason: "must be positive",
                 })
             }
-            Some(t) => Some(t),
-            None => self.retention.of(&new.kind)?,
+            // A record may go sooner than its kind, never later.
+            (Some(t), Some(limit)) => Some(t.min(limit)),
+            (Some(t), None) => Some(t),
+            (None, limit) => limit,
         };
         let (content, redacted) = if new.raw {
             (new.content, false)
         } else {
-            redact_content(&self.analyzer, &new.content_type, new.content)
+            let analyzer = Arc::clone(&self.analyzer);
+            let content_type = new.content_type.clone();
+            let content = new.content;
+            if content.len() <= INLINE_REDACTION_BYTES {
+                redact_content(&analyzer, &content_type, content)
+            } else {
+                // Detection runs at about a megabyte a second: a large
+                // record must not stall this worker's other requests.
+                tokio::task::spawn_blocking(move || {
+                    redact_content(&analyzer, &content_type, content)
+                })
+                .await
+                .map_err(|_| RecordError::Invalid {
+                    field: "content",
+                    reason: "could not be analyzed",
+                })?
+            }
         };
+        if !redacted {
+            // Only raw storage may keep personal data: content the engine
+            // cannot read (binary, undecodable) needs the same permission.
+            if !new.raw {
+                return Err(RecordError::NotRedactable);
+            }
+        }
         let meta = RecordMeta {
             id: new_record_id(),
             subject: new.subject,
@@ -240,6 +278,19 @@ impl RecordService {
             ciphertext,
         };
         self.store.insert_record(&row).await?;
+        // An erasure that destroyed the key after it was read above has
+        // made this record unreadable: take it back rather than leave its
+        // metadata behind the erasure (the erasure sweeps once more after
+        // destroying the key, for a record inserted before this check).
+        if self
+            .keyring
+            .existing_data_key(&subject_owner(&meta.subject))
+            .await?
+            .is_none()
+        {
+            self.store.delete_record(&meta.id).await?;
+            return Err(RecordError::SubjectErased);
+        }
         Ok(meta)
     }
 
@@ -413,9 +464,29 @@ pub(crate) fn check_label(field: &'static str, value: &str) -> Result<(), Record
     Ok(())
 }
 
-/// Text content with personal data replaced by `<TYPE>`; JSON has each
-/// string value redacted. Other media types are kept as they are (they are
-/// still encrypted); the flag says which happened.
+/// A media type as stored in the clear next to the ciphertext: short and
+/// plain, so it cannot carry content of its own.
+fn check_content_type(value: &str) -> Result<(), RecordError> {
+    let ok = (3..=100).contains(&value.len())
+        && value.contains('/')
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'/' | b'-' | b'+' | b'.' | b';' | b'=' | b' ' | b'_')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(RecordError::Invalid {
+            field: "content_type",
+            reason: "a media type such as text/plain or application/json (at most 100 bytes)",
+        })
+    }
+}
+
+/// The content with personal data replaced by `<TYPE>`, and whether that
+/// could be done. JSON (by its media type) has every string value
+/// redacted, protocol fields included; any other UTF-8 is redacted as text
+/// whatever its declared type. Binary content cannot be redacted.
 fn redact_content(analyzer: &Analyzer, content_type: &str, content: Vec<u8>) -> (Vec<u8>, bool) {
     let essence = content_type
         .split(';')
@@ -433,21 +504,37 @@ fn redact_content(analyzer: &Analyzer, content_type: &str, content: Vec<u8>) -> 
     };
     if essence == "application/json" || essence.ends_with("+json") {
         if let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&content) {
-            crate::privacy::json::for_each_content_string(&mut doc, &[], &mut |s| {
-                *s = redact(s);
-            });
-            if let Ok(bytes) = serde_json::to_vec(&doc) {
-                return (bytes, true);
+            // Object keys and data URLs are not visited: such a document is
+            // redacted as text instead, which keeps nothing in clear.
+            if !has_keys_or_data_urls_with_text(&doc) {
+                crate::privacy::json::for_each_string(&mut doc, &[], &mut |s, _| {
+                    *s = redact(s);
+                });
+                if let Ok(bytes) = serde_json::to_vec(&doc) {
+                    return (bytes, true);
+                }
             }
         }
-        // Not JSON after all: redact it as text below.
     }
-    if essence.starts_with("text/") || essence == "application/json" || essence.ends_with("+json") {
-        if let Ok(text) = std::str::from_utf8(&content) {
-            return (redact(text).into_bytes(), true);
-        }
+    match std::str::from_utf8(&content) {
+        Ok(text) => (redact(text).into_bytes(), true),
+        Err(_) => (content, false),
     }
-    (content, false)
+}
+
+/// Whether a JSON document holds text the string traversal skips: object
+/// keys with personal data would stay in clear, and data URLs are skipped.
+fn has_keys_or_data_urls_with_text(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+            k.bytes()
+                .any(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+                || has_keys_or_data_urls_with_text(v)
+        }),
+        serde_json::Value::Array(items) => items.iter().any(has_keys_or_data_urls_with_text),
+        serde_json::Value::String(s) => s.starts_with("data:"),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -723,8 +810,17 @@ mod tests {
         assert!(redacted);
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["text"], "mail me at <EMAIL_ADDRESS>");
-        let (bin, redacted) = redact_content(&analyzer, "audio/wav", b"RIFF....".to_vec());
+        // Binary content cannot be redacted: it says so.
+        let (bin, redacted) = redact_content(&analyzer, "audio/wav", b"RIFF\xff\xfe".to_vec());
         assert!(!redacted);
-        assert_eq!(bin, b"RIFF....");
+        assert_eq!(bin, b"RIFF\xff\xfe");
+        // Text is redacted whatever its declared type.
+        let (text, redacted) = redact_content(
+            &analyzer,
+            "application/x-notes",
+            b"jane.roe@example.com".to_vec(),
+        );
+        assert!(redacted);
+        assert_eq!(text, b"<EMAIL_ADDRESS>");
     }
 }

@@ -7,6 +7,11 @@
 //! sent to a provider outside them, nor to one whose region is not
 //! declared (403 `residency_refused`, and a warning in the log). The header
 //! never reaches the provider.
+//!
+//! The caller names the subject: these rules keep an honest integration
+//! from sending a subject's data where it must not go, and from using a
+//! purpose without consent. They do not stop a caller that lies about
+//! whom a request concerns; that caller's key is the control.
 
 use std::sync::Arc;
 
@@ -54,6 +59,11 @@ impl SubjectGate {
     /// forwarder drops the header, see `proxy`).
     pub async fn check(&self, route: usize, headers: &HeaderMap) -> Result<(), GatewayError> {
         let rules = &self.routes[route];
+        // Two subjects in one request: which one the rules apply to would
+        // be a guess.
+        if headers.get_all(SUBJECT_HEADER).iter().nth(1).is_some() {
+            return Err(bad_subject());
+        }
         let subject = match headers.get(SUBJECT_HEADER) {
             None => None,
             Some(v) => {

@@ -407,6 +407,13 @@ pub(super) fn validate_roles(
         }
         defs.push(def);
     }
+    if data_classes.contains_key(crate::data_api::DEFAULT_DATA_CLASS) {
+        problems.push(Problem::new(
+            format!("data_classes.{}", crate::data_api::DEFAULT_DATA_CLASS),
+            "`general` is the class of records that name none; it is open to every reader with the permission",
+            "name the restricted class otherwise, e.g. internal",
+        ));
+    }
     let classes: Vec<(String, Vec<String>)> = data_classes.into_iter().collect();
     let mut builder = Policy::builder();
     for d in &defs {

@@ -600,3 +600,28 @@ fn upload_routes_are_checked() {
         assert!(keys_of(&err).contains(&key), "{extra}: {err}");
     }
 }
+
+#[test]
+fn amanahs_own_api_names_and_paths_are_reserved() {
+    for (text, key) in [
+        (
+            GOOD.replace("name = \"chat\"", "name = \"data_api\""),
+            "routes[0].name",
+        ),
+        (
+            GOOD.replace("path_prefix = \"/v1/\"", "path_prefix = \"/v1/records\""),
+            "routes[0].path_prefix",
+        ),
+        (
+            GOOD.replace("path_prefix = \"/v1/\"", "path_prefix = \"/v1/subjects/x\""),
+            "routes[0].path_prefix",
+        ),
+        (
+            format!("{GOOD}[data_classes]\ngeneral = [\"admin\"]\n"),
+            "data_classes.general",
+        ),
+    ] {
+        let err = load_text(&text, &[]).unwrap_err();
+        assert!(keys_of(&err).contains(&key), "{key}: {err}");
+    }
+}

@@ -583,6 +583,14 @@ fn validate_route(
             format!("`{name}` is not a valid route name"),
             "use lowercase letters, digits, - and _, e.g. name = \"chat\"",
         ));
+    } else if name == crate::data_api::ROUTE_NAME || name == crate::admin_api::ROUTE_NAME {
+        // Key scopes name routes: a key scoped to this route would reach
+        // the API of the same name.
+        problems.push(Problem::new(
+            key("name"),
+            format!("`{name}` is the name of one of Amanah's own APIs"),
+            "give the route another name",
+        ));
     }
     let path_prefix = match raw.path_prefix {
         Some(p) if crate::admin_api::owns_path(&p) => {
@@ -590,6 +598,14 @@ fn validate_route(
                 key("path_prefix"),
                 format!("`{p}` is reserved for Amanah's admin API"),
                 "serve the route under another prefix, e.g. /v1",
+            ));
+            String::new()
+        }
+        Some(p) if crate::data_api::owns_path(p.trim_end_matches('/')) => {
+            problems.push(Problem::new(
+                key("path_prefix"),
+                format!("`{p}` is reserved for Amanah's data API"),
+                "serve the route under another prefix; /v1/records and /v1/subjects are Amanah's",
             ));
             String::new()
         }

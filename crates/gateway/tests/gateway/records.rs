@@ -164,6 +164,34 @@ async fn records_are_stored_redacted_and_encrypted_and_read_by_permission() {
     .await;
     assert_eq!(json(&body)["records"].as_array().unwrap().len(), 2);
 
+    // Subject-wide operations are all or nothing: admin holds every
+    // permission but is not cleared for child_data, so it may neither
+    // export nor erase caller-17, who has a child_data record.
+    let (_, admin_for_export) = h.key_for(&["admin"], HOUR).await;
+    for (method, path) in [
+        ("GET", "/v1/subjects/caller-17/export"),
+        ("DELETE", "/v1/subjects/caller-17"),
+    ] {
+        let (status, _, body) =
+            send(&c, request(method, &h.url(path), &admin_for_export, None)).await;
+        assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+    }
+    let (_, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url("/v1/records?subject=caller-17"),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        json(&body)["records"].as_array().unwrap().len(),
+        2,
+        "nothing was erased"
+    );
+
     // Legal hold blocks deletion (409); without it the record goes (204).
     let (status, _, body) = send(
         &c,
@@ -220,6 +248,67 @@ async fn records_are_stored_redacted_and_encrypted_and_read_by_permission() {
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Whatever the declared type, text is stored redacted; binary content
+    // needs raw storage; a media type is a media type.
+    let odd = serde_json::json!({
+        "subject": "caller-18", "kind": "transcript", "content_type": "application/x-notes",
+        "content": "reach lena.berg@example.org",
+    });
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(odd))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let odd_id = json(&body)["id"].as_str().unwrap().to_owned();
+    let (_, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url(&format!("/v1/records/{odd_id}")),
+            &writer,
+            None,
+        ),
+    )
+    .await;
+    assert!(!json(&body)["content"]
+        .as_str()
+        .unwrap()
+        .contains("lena.berg"));
+    let keyed = serde_json::json!({
+        "subject": "caller-18", "kind": "transcript", "content_type": "application/json",
+        "content": "{\"lena.berg@example.org\": 1, \"id\": \"536-22-8147\"}",
+    });
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(keyed))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let keyed_id = json(&body)["id"].as_str().unwrap().to_owned();
+    let (_, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url(&format!("/v1/records/{keyed_id}")),
+            &writer,
+            None,
+        ),
+    )
+    .await;
+    let stored = json(&body)["content"].as_str().unwrap().to_owned();
+    assert!(
+        !stored.contains("lena.berg") && !stored.contains("536-22-8147"),
+        "{stored}"
+    );
+    let binary = serde_json::json!({
+        "subject": "caller-18", "kind": "document", "content_base64": "AAECAwQF/w==",
+    });
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(binary))).await;
+    assert_error(status, StatusCode::BAD_REQUEST, &body, "invalid_request");
+    assert!(json(&body)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("raw"));
+    let smuggle = serde_json::json!({
+        "subject": "caller-18", "kind": "transcript", "content": "x",
+        "content_type": format!("text/plain; note={}", "a".repeat(200)),
+    });
+    let (status, _, body) = send(&c, request("POST", &url, &writer, Some(smuggle))).await;
+    assert_error(status, StatusCode::BAD_REQUEST, &body, "invalid_request");
 
     // Bad input: a clear 400 naming the field.
     let bad = serde_json::json!({"subject": "a/b", "kind": "transcript", "content": "x"});
@@ -454,6 +543,30 @@ async fn consent_residency_and_minimization_on_a_route() {
     .await;
     let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
     assert_error(status, StatusCode::FORBIDDEN, &resp, "consent_required");
+
+    // An empty regions body does not unpin by accident.
+    let (status, _, resp) = send(
+        &c,
+        request(
+            "PUT",
+            &h.url("/v1/subjects/subj-9/regions"),
+            &admin,
+            Some(serde_json::json!({})),
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::BAD_REQUEST, &resp, "invalid_request");
+
+    // Two subjects in one request: refused, not guessed.
+    let twice = Request::post(h.url("/v1/chat/completions"))
+        .header("authorization", format!("Bearer {caller}"))
+        .header("content-type", "application/json")
+        .header("x-amanah-subject", "subj-9")
+        .header("x-amanah-subject", "subj-other")
+        .body(full(Bytes::from(body.to_string())))
+        .unwrap();
+    let (status, _, resp) = send(&c, twice).await;
+    assert_error(status, StatusCode::BAD_REQUEST, &resp, "bad_request");
 
     // A malformed subject is a 400, not a pass.
     let (status, _, resp) = send(&c, chat_as(&h, &caller, Some("a b"), &body)).await;
