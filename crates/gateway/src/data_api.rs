@@ -325,7 +325,7 @@ impl DataApi {
         self.require(principal, permission, None, now).await?;
         let mut classes: Vec<String> = self
             .records
-            .list(subject)
+            .list(subject, now)
             .await?
             .into_iter()
             .map(|m| m.data_class)
@@ -401,7 +401,7 @@ impl DataApi {
         let subject = query_param(req, "subject")
             .ok_or_else(|| invalid("name the subject: /v1/records?subject=ID"))?;
         let mut visible = Vec::new();
-        for m in self.records.list(&subject).await? {
+        for m in self.records.list(&subject, now).await? {
             if self.cleared(principal, &m.data_class, now).await {
                 visible.push(m);
             }
@@ -423,7 +423,7 @@ impl DataApi {
         self.require(principal, permission, None, now).await?;
         let meta = self
             .records
-            .meta(id)
+            .meta(id, now)
             .await?
             .ok_or(AdminError::NotFound("no such record"))?;
         if self
@@ -445,7 +445,7 @@ impl DataApi {
         self.meta_for(id, principal, "records:read", now).await?;
         let opened = self
             .records
-            .get(id)
+            .get(id, now)
             .await?
             .ok_or(AdminError::NotFound("no such record"))?;
         Ok(reply(StatusCode::OK, &record_json(&opened)))
@@ -516,7 +516,7 @@ impl DataApi {
         if query_param(req, "format").is_some_and(|f| f != "json") {
             return Err(invalid("the only export format is json"));
         }
-        let export = self.records.export(subject).await?;
+        let export = self.records.export(subject, now).await?;
         Ok(reply(StatusCode::OK, &export_json(&export, now)))
     }
 

@@ -294,22 +294,31 @@ impl RecordService {
         Ok(meta)
     }
 
-    /// The record, decrypted; `None` if there is no such record.
-    pub async fn get(&self, id: &str) -> Result<Option<OpenedRecord>, RecordError> {
+    /// The record, decrypted; `None` if there is no such record or it has
+    /// expired (the sweeper may not have run yet).
+    pub async fn get(&self, id: &str, now: i64) -> Result<Option<OpenedRecord>, RecordError> {
         match self.store.record(id).await? {
-            Some(row) => self.open(row).await.map(Some),
-            None => Ok(None),
+            Some(row) if live(&row.meta, now) => self.open(row).await.map(Some),
+            _ => Ok(None),
         }
     }
 
     /// The metadata of a record, without decrypting it (for access checks
     /// before the content is touched).
-    pub async fn meta(&self, id: &str) -> Result<Option<RecordMeta>, RecordError> {
-        Ok(self.store.record(id).await?.map(|r| r.meta))
+    pub async fn meta(&self, id: &str, now: i64) -> Result<Option<RecordMeta>, RecordError> {
+        Ok(self
+            .store
+            .record(id)
+            .await?
+            .map(|r| r.meta)
+            .filter(|m| live(m, now)))
     }
 
-    pub async fn list(&self, subject: &str) -> Result<Vec<RecordMeta>, RecordError> {
-        Ok(self.store.list_records(subject).await?)
+    /// The subject's live records, oldest first.
+    pub async fn list(&self, subject: &str, now: i64) -> Result<Vec<RecordMeta>, RecordError> {
+        let mut all = self.store.list_records(subject).await?;
+        all.retain(|m| live(m, now));
+        Ok(all)
     }
 
     pub async fn delete(&self, id: &str) -> Result<DeleteOutcome, RecordError> {
@@ -361,12 +370,14 @@ impl RecordService {
         })
     }
 
-    /// Everything about the subject, decrypted.
-    pub async fn export(&self, subject: &str) -> Result<SubjectExport, RecordError> {
+    /// Everything about the subject, decrypted (expired records excepted).
+    pub async fn export(&self, subject: &str, now: i64) -> Result<SubjectExport, RecordError> {
         check_label("subject", subject)?;
         let mut records = Vec::new();
         for row in self.store.subject_records(subject).await? {
-            records.push(self.open(row).await?);
+            if live(&row.meta, now) {
+                records.push(self.open(row).await?);
+            }
         }
         Ok(SubjectExport {
             subject: subject.to_owned(),
@@ -409,6 +420,13 @@ impl RecordService {
             content,
         })
     }
+}
+
+/// Not expired at `now`: an expired record is gone for readers even
+/// before the sweeper deletes it, unless a legal hold keeps it (then it is
+/// kept to be read).
+fn live(meta: &RecordMeta, now: i64) -> bool {
+    meta.legal_hold || meta.expires_at.is_none_or(|t| t > now)
 }
 
 fn aad(meta: &RecordMeta) -> RecordAad<'_> {
@@ -616,7 +634,7 @@ mod tests {
         let meta = f.service.put(text("subj-1", marker), 1_000).await.unwrap();
         assert!(meta.redacted);
         assert_eq!(meta.expires_at, Some(1_000 + 24 * 3600));
-        let opened = f.service.get(&meta.id).await.unwrap().unwrap();
+        let opened = f.service.get(&meta.id, 1_000).await.unwrap().unwrap();
         let back = std::str::from_utf8(&opened.content).unwrap();
         assert!(
             back.contains("MARKER-7Qz9") && back.contains("<EMAIL_ADDRESS>"),
@@ -627,7 +645,7 @@ mod tests {
         raw.raw = true;
         let raw_meta = f.service.put(raw, 1_000).await.unwrap();
         assert!(!raw_meta.redacted);
-        let raw_back = f.service.get(&raw_meta.id).await.unwrap().unwrap();
+        let raw_back = f.service.get(&raw_meta.id, 1_000).await.unwrap().unwrap();
         assert_eq!(&*raw_back.content, marker.as_bytes());
         assert!(!file_holds(&f.dir, b"MARKER-7Qz9"));
         assert!(!file_holds(&f.dir, b"jane.roe@example.com"));
@@ -658,7 +676,7 @@ mod tests {
         let receipt = f.service.erase_subject("subj-gone", 2_000).await.unwrap();
         assert_eq!(receipt.records_deleted, std::slice::from_ref(&gone.id));
         assert!(receipt.key_destroyed && receipt.records_held.is_empty());
-        assert!(f.service.get(&gone.id).await.unwrap().is_none());
+        assert!(f.service.get(&gone.id, 2_000).await.unwrap().is_none());
 
         // The old records file (and its WAL), read with today's key store.
         for (from, to) in [("amanah.db", "old.db"), ("amanah.db-wal", "old.db-wal")] {
@@ -679,10 +697,10 @@ mod tests {
             Retention::default(),
         );
         assert!(matches!(
-            from_backup.get(&gone.id).await,
+            from_backup.get(&gone.id, 2_000).await,
             Err(RecordError::Undecryptable { .. })
         ));
-        let other = from_backup.get(&kept.id).await.unwrap().unwrap();
+        let other = from_backup.get(&kept.id, 2_000).await.unwrap().unwrap();
         assert_eq!(&*other.content, b"second");
     }
 
@@ -704,7 +722,7 @@ mod tests {
         assert_eq!(receipt.records_deleted, [free.id]);
         assert_eq!(receipt.records_held, std::slice::from_ref(&held.id));
         assert!(!receipt.key_destroyed);
-        let still = f.service.get(&held.id).await.unwrap().unwrap();
+        let still = f.service.get(&held.id, 2_000).await.unwrap().unwrap();
         assert_eq!(&*still.content, b"evidence");
     }
 
@@ -722,7 +740,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            f.service.get(&meta.id).await,
+            f.service.get(&meta.id, 1_000).await,
             Err(RecordError::Undecryptable { .. })
         ));
     }
@@ -751,7 +769,7 @@ mod tests {
         assert_eq!(swept, [ids[0].clone(), ids[2].clone()]);
         let left: Vec<String> = f
             .service
-            .list("subj-s")
+            .list("subj-s", 1_030)
             .await
             .unwrap()
             .into_iter()
@@ -767,7 +785,7 @@ mod tests {
         let a1 = f.service.put(text("subj-a", "one"), 1_000).await.unwrap();
         let a2 = f.service.put(text("subj-a", "two"), 1_001).await.unwrap();
         f.service.put(text("subj-b", "other"), 1_000).await.unwrap();
-        let export = f.service.export("subj-a").await.unwrap();
+        let export = f.service.export("subj-a", 1_001).await.unwrap();
         let ids: Vec<&str> = export.records.iter().map(|r| r.meta.id.as_str()).collect();
         assert_eq!(ids, [a1.id.as_str(), a2.id.as_str()]);
         let contents: Vec<&[u8]> = export.records.iter().map(|r| &*r.content).collect();
@@ -822,5 +840,28 @@ mod tests {
         );
         assert!(redacted);
         assert_eq!(text, b"<EMAIL_ADDRESS>");
+    }
+
+    #[tokio::test]
+    async fn an_expired_record_is_gone_for_readers_before_the_sweep() {
+        let f = fixture().await;
+        let mut r = text("subj-x", "short-lived");
+        r.ttl_secs = Some(10);
+        let meta = f.service.put(r, 1_000).await.unwrap();
+        assert!(f.service.get(&meta.id, 1_009).await.unwrap().is_some());
+        assert!(f.service.get(&meta.id, 1_010).await.unwrap().is_none());
+        assert!(f.service.list("subj-x", 1_010).await.unwrap().is_empty());
+        assert!(f
+            .service
+            .export("subj-x", 1_010)
+            .await
+            .unwrap()
+            .records
+            .is_empty());
+        // A record may not outlive its kind's retention.
+        let mut long = text("subj-x", "asks for a year");
+        long.ttl_secs = Some(365 * 86_400);
+        let meta = f.service.put(long, 1_000).await.unwrap();
+        assert_eq!(meta.expires_at, Some(1_000 + 24 * 3600));
     }
 }

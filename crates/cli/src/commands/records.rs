@@ -136,7 +136,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Get { id, json, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
-            let Some(record) = records.get(&id).await? else {
+            let Some(record) = records.get(&id, now_unix()).await? else {
                 anyhow::bail!("no record with id `{id}`");
             };
             if json {
@@ -153,7 +153,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
-            let list = records.list(&subject).await?;
+            let list = records.list(&subject, now_unix()).await?;
             if json {
                 let rows: Vec<_> = list.iter().map(meta_value).collect();
                 println!("{}", serde_json::Value::Array(rows));

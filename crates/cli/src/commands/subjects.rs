@@ -53,7 +53,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Export { id, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
-            let export = records.export(&id).await?;
+            let export = records.export(&id, now_unix()).await?;
             println!("{}", export_json(&export, now_unix()));
         }
     }
