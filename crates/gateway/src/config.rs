@@ -387,6 +387,9 @@ pub struct Route {
     /// Requests must name a data subject (`X-Amanah-Subject`) who has
     /// granted consent for this purpose.
     pub consent_purpose: Option<String>,
+    /// Where this route's traffic is processed, when it differs from its
+    /// provider's region (a regional deployment behind one provider name).
+    pub region: Option<String>,
     /// JSON pointers removed from request bodies before anything else
     /// reads them (data minimization).
     pub drop_fields: Vec<String>,

@@ -138,6 +138,7 @@ mod tests {
             rate_limit: None,
             privacy: Default::default(),
             consent_purpose: None,
+            region: None,
             drop_fields: Vec::new(),
             upload: None,
         }

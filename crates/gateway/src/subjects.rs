@@ -4,8 +4,9 @@
 //! `consent_purpose` refuses (403 `consent_required`) a request whose
 //! subject is unnamed or has not granted that purpose (the latest event of
 //! the consent register decides). A subject pinned to regions is never
-//! sent to a provider outside them, nor to one whose region is not
-//! declared (403 `residency_refused`, and a warning in the log). The header
+//! sent through a route outside them (the route's `region`, else its
+//! provider's), nor through one whose region is not declared (403
+//! `residency_refused`, and a warning in the log). The header
 //! never reaches the provider.
 //!
 //! The caller names the subject: these rules keep an honest integration
@@ -27,7 +28,8 @@ pub const SUBJECT_HEADER: HeaderName = HeaderName::from_static("x-amanah-subject
 struct RouteRules {
     name: String,
     consent_purpose: Option<String>,
-    provider_region: Option<String>,
+    /// The route's region, else its provider's.
+    region: Option<String>,
 }
 
 pub struct SubjectGate {
@@ -49,7 +51,10 @@ impl SubjectGate {
             .map(|r| RouteRules {
                 name: r.name.clone(),
                 consent_purpose: r.consent_purpose.clone(),
-                provider_region: config.providers[r.provider].region.clone(),
+                region: r
+                    .region
+                    .clone()
+                    .or_else(|| config.providers[r.provider].region.clone()),
             })
             .collect();
         Self { store, routes }
@@ -82,15 +87,12 @@ impl SubjectGate {
         }
         if let Some(subject) = &subject {
             if let Some(allowed) = self.store.subject_regions(subject).await? {
-                let ok = rules
-                    .provider_region
-                    .as_ref()
-                    .is_some_and(|r| allowed.contains(r));
+                let ok = rules.region.as_ref().is_some_and(|r| allowed.contains(r));
                 if !ok {
                     tracing::warn!(
                         target: "amanah::residency",
                         route = %rules.name,
-                        provider_region = rules.provider_region.as_deref().unwrap_or("undeclared"),
+                        region = rules.region.as_deref().unwrap_or("undeclared"),
                         allowed = %allowed.join(","),
                         "request refused: the subject is pinned to other regions"
                     );

@@ -252,6 +252,7 @@ pub struct RawRoute {
     pub privacy_entities: Option<Vec<String>>,
     pub privacy_response_scan: Option<bool>,
     pub consent_purpose: Option<String>,
+    pub region: Option<String>,
     pub drop_fields: Option<Vec<String>>,
     pub upload: Option<String>,
     pub upload_max_duration_secs: Option<u64>,

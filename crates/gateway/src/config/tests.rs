@@ -568,8 +568,13 @@ fn consent_residency_and_minimization_keys_are_checked() {
     .unwrap();
     assert_eq!(c.routes[0].consent_purpose.as_deref(), Some("support"));
     assert_eq!(c.routes[0].drop_fields, ["/user"]);
-    let c = load_text(GOOD, &[("AMANAH_PROVIDERS__OPENAI__REGION", "eu")]).unwrap();
+    let c = load_text(
+        &format!("{GOOD}region = \"eu-west\"\n"),
+        &[("AMANAH_PROVIDERS__OPENAI__REGION", "eu")],
+    )
+    .unwrap();
     assert_eq!(c.providers[0].region.as_deref(), Some("eu"));
+    assert_eq!(c.routes[0].region.as_deref(), Some("eu-west"));
     let err = load_text(GOOD, &[("AMANAH_PROVIDERS__OPENAI__REGION", "e u")]).unwrap_err();
     assert_eq!(keys_of(&err), ["providers.openai.region"]);
 }

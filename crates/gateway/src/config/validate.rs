@@ -742,6 +742,17 @@ fn validate_route(
         }
         ok
     });
+    let region = raw.region.filter(|r| {
+        let ok = super::valid_label(r);
+        if !ok {
+            problems.push(Problem::new(
+                key("region"),
+                format!("`{r}` is not a region name"),
+                "use letters, digits, - and _, e.g. eu or us-east",
+            ));
+        }
+        ok
+    });
     let drop_fields = raw.drop_fields.unwrap_or_default();
     let upload = upload_limits(
         &key(""),
@@ -783,6 +794,7 @@ fn validate_route(
         rate_limit,
         privacy,
         consent_purpose,
+        region,
         drop_fields,
         upload,
     })
