@@ -210,18 +210,23 @@ impl KeyringStore for SqliteKeyringStore {
                     .map_err(map_err)?;
                 // secure_delete zeroes the row in the page, but the WAL
                 // still holds the page images written before: copy the
-                // pages back into the file and empty the WAL.
-                let (busy, _, _): (i64, i64, i64) = conn
-                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .map_err(map_err)?;
-                if busy != 0 {
-                    return Err(unavailable(
-                        "the key store's write-ahead log could not be emptied (a reader held it); the key is deleted, retry to scrub its old pages",
-                    ));
+                // pages back into the file and empty the WAL. A reader in
+                // another process (the CLI) can hold the WAL for a moment:
+                // wait for it rather than leave the old pages behind.
+                for attempt in 0..50 {
+                    let (busy, _, _): (i64, i64, i64) = conn
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })
+                        .map_err(map_err)?;
+                    if busy == 0 {
+                        return Ok(n == 1);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20 * (attempt + 1).min(10)));
                 }
-                Ok(n == 1)
+                Err(unavailable(
+                    "the key store's write-ahead log could not be emptied (a reader held it); the key is deleted, retry to scrub its old pages",
+                ))
             })
             .await
     }
