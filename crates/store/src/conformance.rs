@@ -1,9 +1,11 @@
 //! The behaviour every [`Store`] backend must show. Backends call
 //! [`run_all`] from their own tests; a difference fails CI.
 
+mod audit;
 mod keyring;
 mod records;
 
+pub use audit::run_audit;
 pub use keyring::{data_key_for_tests, run_keyring};
 pub use records::{record_row_for_tests, run_records};
 

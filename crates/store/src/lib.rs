@@ -14,6 +14,7 @@
 
 use async_trait::async_trait;
 
+mod audit;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod keyring;
@@ -21,10 +22,11 @@ mod model;
 mod records;
 mod sqlite;
 
+pub use audit::*;
 pub use keyring::*;
 pub use model::*;
 pub use records::*;
-pub use sqlite::{SqliteKeyringStore, SqliteStore};
+pub use sqlite::{SqliteAuditStore, SqliteKeyringStore, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

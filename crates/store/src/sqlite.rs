@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+mod audit;
 mod keyring;
 mod records;
 
+pub use audit::SqliteAuditStore;
 pub use keyring::SqliteKeyringStore;
 
 use crate::{
@@ -942,6 +944,13 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("amanah.db")).unwrap();
         crate::conformance::run_all(&store).await;
         crate::conformance::run_records(&store).await;
+    }
+
+    #[tokio::test]
+    async fn audit_conformance() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteAuditStore::open(&dir.path().join("audit.db")).unwrap();
+        crate::conformance::run_audit(&store).await;
     }
 
     #[tokio::test]
