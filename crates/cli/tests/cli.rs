@@ -477,6 +477,25 @@ fn demo_works_as_the_readme_says() {
     assert!(streamed.matches("data: ").count() >= 4, "{streamed}");
     assert!(streamed.trim_end().ends_with("data: [DONE]"), "{streamed}");
 
+    // The record lines of the printed tour work with the demo key.
+    let stored = curl(&[
+        &format!("{base}/v1/records"),
+        "-H",
+        &format!("Authorization: Bearer {key}"),
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"subject":"caller-1","kind":"transcript","content":"Caller Maria, maria.gonzalez@example.org"}"#,
+    ]);
+    let stored: serde_json::Value =
+        serde_json::from_str(&stored).unwrap_or_else(|_| panic!("{stored}"));
+    assert_eq!(stored["redacted"], true, "{stored}");
+    let listed = curl(&[
+        &format!("{base}/v1/records?subject=caller-1"),
+        "-H",
+        &format!("Authorization: Bearer {key}"),
+    ]);
+    assert!(listed.contains(stored["id"].as_str().unwrap()), "{listed}");
     let denied = curl(&["-i", &format!("{base}/v1/models")]);
     assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
 

@@ -143,6 +143,12 @@ Try it:
   # no key, no entry (401)
   curl -si {gw}/v1/models
 
+  # a protected record: stored redacted and encrypted under the subject's key
+  curl -s {gw}/v1/records -H "Authorization: Bearer $AMANAH_KEY" \
+    -H 'content-type: application/json' \
+    -d '{{"subject":"caller-1","kind":"transcript","content":"Caller Maria, maria.gonzalez@example.org"}}'
+  curl -s "{gw}/v1/records?subject=caller-1" -H "Authorization: Bearer $AMANAH_KEY"
+
   # metrics
   curl -s http://{admin}/metrics | grep amanah_requests_total
 
