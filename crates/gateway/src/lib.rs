@@ -375,7 +375,7 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         identifier,
         limiter,
         upstreams,
-        pipeline::Apis {
+        pipeline::OwnStages {
             admin: admin_api,
             data: data_api,
             subjects: subjects::SubjectGate::new(config, Arc::clone(&stores.records)),

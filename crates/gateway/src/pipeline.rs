@@ -60,9 +60,10 @@ struct Budgets {
     per_ip: Option<Quota>,
 }
 
-/// The APIs the gateway itself answers, before any route.
+/// What the gateway does itself rather than forward: its two APIs, which
+/// answer before any route, and the subject rules routes apply.
 #[derive(Debug)]
-pub struct Apis {
+pub struct OwnStages {
     /// `/admin`.
     pub admin: AdminApi,
     /// `/v1/records`, `/v1/subjects`.
@@ -96,7 +97,7 @@ impl Gateway {
         identifier: Identifier,
         limiter: Arc<dyn RateLimiter>,
         upstreams: Upstreams,
-        apis: Apis,
+        own: OwnStages,
         privacy: PrivacyStage,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -116,9 +117,9 @@ impl Gateway {
                 per_ip: config.rate_limits.per_ip,
             },
             upstreams,
-            admin: apis.admin,
-            data: apis.data,
-            subjects: apis.subjects,
+            admin: own.admin,
+            data: own.data,
+            subjects: own.subjects,
             privacy,
             cors: CorsPolicy::new(&config.cors),
             metrics,
