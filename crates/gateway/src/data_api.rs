@@ -6,9 +6,12 @@
 //! `records:delete`, `subjects:erase`, ...). A record's data class is
 //! checked like a route's: reading, deleting or writing a `child_data`
 //! record needs a role cleared for `child_data`, and a listing shows only
-//! the records the caller is cleared for. Storing a record unredacted
-//! (`"raw": true`) needs `records:write_raw`, which no predefined role but
-//! `admin` holds.
+//! the records the caller is cleared for; export and erasure need the
+//! clearance for every class the subject has records in. Storing a record
+//! unredacted (`"raw": true`, or content that cannot be redacted) needs
+//! `records:write_raw`, which no predefined role but `admin` holds. The
+//! pipeline identifies the caller and charges its rate-limit budgets
+//! before [`DataApi::handle`].
 //!
 //! | method | path | permission |
 //! |---|---|---|
