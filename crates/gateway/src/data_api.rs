@@ -25,6 +25,7 @@
 //! | GET | `/v1/subjects/{id}/consents` | `subjects:read` |
 //! | POST | `/v1/subjects/{id}/consents` | `consents:write` |
 //! | PUT | `/v1/subjects/{id}/regions` | `subjects:write` |
+//! | GET, PUT | `/v1/tenants/{id}/regions` | `tenants:read`, `tenants:write` |
 
 use std::sync::Arc;
 
@@ -53,7 +54,7 @@ const DOCS: &str = "the data API section of the README";
 
 /// Whether `path` belongs to the data API (and so to no route).
 pub fn owns_path(path: &str) -> bool {
-    ["/v1/records", "/v1/subjects"]
+    ["/v1/records", "/v1/subjects", "/v1/tenants"]
         .iter()
         .any(|root| path == *root || path.strip_prefix(root).is_some_and(|r| r.starts_with('/')))
 }
@@ -269,6 +270,18 @@ impl DataApi {
                 let id = (*id).to_owned();
                 self.regions(&id, req, principal, now).await
             }
+            (Method::PUT, ["tenants", id, "regions"]) => {
+                let id = (*id).to_owned();
+                self.tenant_regions(&id, req, principal, now).await
+            }
+            (Method::GET, ["tenants", id, "regions"]) => {
+                self.require(principal, "tenants:read", None, now).await?;
+                let regions = self.store.tenant_regions(id).await?;
+                Ok(reply(
+                    StatusCode::OK,
+                    &json!({ "tenant": id, "regions": regions }),
+                ))
+            }
             (_, ["records"]) => Err(GatewayError::MethodNotAllowed(vec![
                 Method::GET,
                 Method::POST,
@@ -280,6 +293,10 @@ impl DataApi {
             (_, ["records", _, "legal-hold"] | ["subjects", _, "regions"]) => {
                 Err(GatewayError::MethodNotAllowed(vec![Method::PUT]))
             }
+            (_, ["tenants", _, "regions"]) => Err(GatewayError::MethodNotAllowed(vec![
+                Method::GET,
+                Method::PUT,
+            ])),
             (_, ["subjects", _]) => Err(GatewayError::MethodNotAllowed(vec![Method::DELETE])),
             (_, ["subjects", _, "export"]) => {
                 Err(GatewayError::MethodNotAllowed(vec![Method::GET]))
@@ -574,26 +591,54 @@ impl DataApi {
         now: i64,
     ) -> Result<Response<Body>, GatewayError> {
         self.require(principal, "subjects:write", None, now).await?;
-        let body: PutRegions = read_json_limited(req, 64 * 1024, DOCS).await?;
-        crate::records::check_label("subject", subject)?;
-        if let Some(regions) = &body.regions {
-            if regions.is_empty() {
-                return Err(invalid(
-                    "regions: name at least one, or send null to remove the pin",
-                ));
-            }
-            for r in regions {
-                crate::records::check_label("region", r)?;
-            }
-        }
+        let regions = read_regions(req, "subject", subject).await?;
         self.store
-            .set_subject_regions(subject, body.regions.as_deref())
+            .set_subject_regions(subject, regions.as_deref())
             .await?;
         Ok(reply(
             StatusCode::OK,
-            &json!({ "subject": subject, "regions": body.regions }),
+            &json!({ "subject": subject, "regions": regions }),
         ))
     }
+
+    async fn tenant_regions(
+        &self,
+        tenant: &str,
+        req: Request<Incoming>,
+        principal: &Principal,
+        now: i64,
+    ) -> Result<Response<Body>, GatewayError> {
+        self.require(principal, "tenants:write", None, now).await?;
+        let regions = read_regions(req, "tenant", tenant).await?;
+        self.store
+            .set_tenant_regions(tenant, regions.as_deref())
+            .await?;
+        Ok(reply(
+            StatusCode::OK,
+            &json!({ "tenant": tenant, "regions": regions }),
+        ))
+    }
+}
+
+/// A `{"regions": [...] | null}` body for the pin of `id`, checked.
+async fn read_regions(
+    req: Request<Incoming>,
+    what: &'static str,
+    id: &str,
+) -> Result<Option<Vec<String>>, GatewayError> {
+    let body: PutRegions = read_json_limited(req, 64 * 1024, DOCS).await?;
+    crate::records::check_label(what, id)?;
+    if let Some(regions) = &body.regions {
+        if regions.is_empty() {
+            return Err(invalid(
+                "regions: name at least one, or send null to remove the pin",
+            ));
+        }
+        for r in regions {
+            crate::records::check_label("region", r)?;
+        }
+    }
+    Ok(body.regions)
 }
 
 /// One query parameter, percent-decoded.

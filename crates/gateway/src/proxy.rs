@@ -209,6 +209,7 @@ impl Upstreams {
         // Amanah's own: who the data is about is none of the provider's
         // business.
         headers.remove(crate::subjects::SUBJECT_HEADER);
+        headers.remove(crate::subjects::TENANT_HEADER);
         if let Some(v) = &p.credential {
             headers.insert(p.credential_header.clone(), v.clone());
         }

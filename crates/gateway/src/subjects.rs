@@ -1,9 +1,10 @@
 //! Rules about data subjects on proxied routes: consent and residency.
 //!
-//! A request names its data subject in [`SUBJECT_HEADER`]. A route with
+//! A request names its data subject in [`SUBJECT_HEADER`] and may name its
+//! tenant in [`TENANT_HEADER`]. A route with
 //! `consent_purpose` refuses (403 `consent_required`) a request whose
 //! subject is unnamed or has not granted that purpose (the latest event of
-//! the consent register decides). A subject pinned to regions is never
+//! the consent register decides). A subject or tenant pinned to regions is never
 //! sent through a route outside them (the route's `region`, else its
 //! provider's), nor through one whose region is not declared (403
 //! `residency_refused`, and a warning in the log). The header
@@ -24,6 +25,8 @@ use crate::error::GatewayError;
 
 /// Names the data subject a request is about.
 pub const SUBJECT_HEADER: HeaderName = HeaderName::from_static("x-amanah-subject");
+/// Names the tenant (customer organization) a request is made for.
+pub const TENANT_HEADER: HeaderName = HeaderName::from_static("x-amanah-tenant");
 
 struct RouteRules {
     name: String,
@@ -61,22 +64,11 @@ impl SubjectGate {
     }
 
     /// Consent and residency for a request on route `route` (the
-    /// forwarder drops the header, see `proxy`).
+    /// forwarder drops both headers, see `proxy`).
     pub async fn check(&self, route: usize, headers: &HeaderMap) -> Result<(), GatewayError> {
         let rules = &self.routes[route];
-        // Two subjects in one request: which one the rules apply to would
-        // be a guess.
-        if headers.get_all(SUBJECT_HEADER).iter().nth(1).is_some() {
-            return Err(bad_subject());
-        }
-        let subject = match headers.get(SUBJECT_HEADER) {
-            None => None,
-            Some(v) => {
-                let s = v.to_str().map_err(|_| bad_subject())?.to_owned();
-                crate::records::check_label("subject", &s).map_err(|_| bad_subject())?;
-                Some(s)
-            }
-        };
+        let subject = named(headers, &SUBJECT_HEADER, Named::Subject)?;
+        let tenant = named(headers, &TENANT_HEADER, Named::Tenant)?;
         if let Some(purpose) = &rules.consent_purpose {
             let Some(subject) = &subject else {
                 return Err(GatewayError::ConsentRequired);
@@ -85,25 +77,71 @@ impl SubjectGate {
                 return Err(GatewayError::ConsentRequired);
             }
         }
-        if let Some(subject) = &subject {
-            if let Some(allowed) = self.store.subject_regions(subject).await? {
-                let ok = rules.region.as_ref().is_some_and(|r| allowed.contains(r));
-                if !ok {
-                    tracing::warn!(
-                        target: "amanah::residency",
-                        route = %rules.name,
-                        region = rules.region.as_deref().unwrap_or("undeclared"),
-                        allowed = %allowed.join(","),
-                        "request refused: the subject is pinned to other regions"
-                    );
-                    return Err(GatewayError::ResidencyRefused);
-                }
+        let pins = [
+            (
+                "subject",
+                match &subject {
+                    Some(s) => self.store.subject_regions(s).await?,
+                    None => None,
+                },
+            ),
+            (
+                "tenant",
+                match &tenant {
+                    Some(t) => self.store.tenant_regions(t).await?,
+                    None => None,
+                },
+            ),
+        ];
+        for (whose, pinned) in pins {
+            let Some(allowed) = pinned else { continue };
+            if !rules.region.as_ref().is_some_and(|r| allowed.contains(r)) {
+                tracing::warn!(
+                    target: "amanah::residency",
+                    route = %rules.name,
+                    pinned = whose,
+                    region = rules.region.as_deref().unwrap_or("undeclared"),
+                    allowed = %allowed.join(","),
+                    "request refused: pinned to other regions"
+                );
+                return Err(GatewayError::ResidencyRefused);
             }
         }
         Ok(())
     }
 }
 
-fn bad_subject() -> GatewayError {
-    GatewayError::BadRequest("X-Amanah-Subject must be 1 to 200 of letters, digits and - _ . : @")
+#[derive(Clone, Copy)]
+enum Named {
+    Subject,
+    Tenant,
+}
+
+/// The id a request names in `header`, checked; two values are refused
+/// (which one the rules apply to would be a guess).
+fn named(
+    headers: &HeaderMap,
+    header: &HeaderName,
+    what: Named,
+) -> Result<Option<String>, GatewayError> {
+    let bad = || {
+        GatewayError::BadRequest(match what {
+            Named::Subject => {
+                "X-Amanah-Subject must be one value of 1 to 200 letters, digits and - _ . : @"
+            }
+            Named::Tenant => {
+                "X-Amanah-Tenant must be one value of 1 to 200 letters, digits and - _ . : @"
+            }
+        })
+    };
+    let mut values = headers.get_all(header).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(bad());
+    }
+    let value = first.to_str().map_err(|_| bad())?.to_owned();
+    crate::records::check_label("id", &value).map_err(|_| bad())?;
+    Ok(Some(value))
 }

@@ -137,4 +137,14 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// The regions the subject is pinned to, if any.
     async fn subject_regions(&self, subject: &str) -> Result<Option<Vec<String>>, StoreError>;
+
+    /// Pins a tenant (an organization whose traffic names it) to regions
+    /// (`None` removes the pin).
+    async fn set_tenant_regions(
+        &self,
+        tenant: &str,
+        regions: Option<&[String]>,
+    ) -> Result<(), StoreError>;
+
+    async fn tenant_regions(&self, tenant: &str) -> Result<Option<Vec<String>>, StoreError>;
 }

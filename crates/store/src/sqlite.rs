@@ -108,6 +108,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE INDEX grants_by_principal ON grants (principal);",
     ),
     (3, records::MIGRATION),
+    (4, records::MIGRATION_TENANTS),
 ];
 
 const READERS: usize = 4;

@@ -528,6 +528,46 @@ async fn consent_residency_and_minimization_on_a_route() {
     let (status, _, _) = send(&c, chat_as(&h, &caller, Some("subj-9"), &body)).await;
     assert_eq!(status, StatusCode::OK);
 
+    // A tenant pinned elsewhere is refused too, whoever the subject is.
+    let with_tenant = |tenant: &str| {
+        Request::post(h.url("/v1/chat/completions"))
+            .header("authorization", format!("Bearer {caller}"))
+            .header("content-type", "application/json")
+            .header("x-amanah-subject", "subj-9")
+            .header("x-amanah-tenant", tenant)
+            .body(full(Bytes::from(body.to_string())))
+            .unwrap()
+    };
+    let pin = serde_json::json!({"regions": ["us"]});
+    let (status, _, _) = send(
+        &c,
+        request("PUT", &h.url("/v1/tenants/acme/regions"), &admin, Some(pin)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, resp) = send(&c, with_tenant("acme")).await;
+    assert_error(status, StatusCode::FORBIDDEN, &resp, "residency_refused");
+    let (status, _, _) = send(&c, with_tenant("globex")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(h.last_seen().headers.get("x-amanah-tenant").is_none());
+    let (_, _, resp) = send(
+        &c,
+        request("GET", &h.url("/v1/tenants/acme/regions"), &admin, None),
+    )
+    .await;
+    assert_eq!(json(&resp)["regions"], serde_json::json!(["us"]));
+    let (status, _, resp) = send(
+        &c,
+        request(
+            "PUT",
+            &h.url("/v1/tenants/acme/regions"),
+            &caller,
+            Some(serde_json::json!({"regions": null})),
+        ),
+    )
+    .await;
+    assert_error(status, StatusCode::FORBIDDEN, &resp, "forbidden");
+
     // Withdrawal blocks the route again.
     let withdraw =
         serde_json::json!({"purpose": "support", "granted": false, "evidence": "email 2026-11-24"});

@@ -206,4 +206,23 @@ async fn subject_regions_pin_and_unpin<S: RecordStore>(store: &S) {
     assert_eq!(store.subject_regions("subj-r").await.unwrap(), Some(us));
     store.set_subject_regions("subj-r", None).await.unwrap();
     assert_eq!(store.subject_regions("subj-r").await.unwrap(), None);
+    // Tenants have pins of their own: the same id as a subject is another pin.
+    store
+        .set_subject_regions("acme", Some(&["us".to_owned()]))
+        .await
+        .unwrap();
+    store
+        .set_tenant_regions("acme", Some(&["eu".to_owned()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tenant_regions("acme").await.unwrap(),
+        Some(vec!["eu".to_owned()])
+    );
+    assert_eq!(
+        store.subject_regions("acme").await.unwrap(),
+        Some(vec!["us".to_owned()])
+    );
+    store.set_tenant_regions("acme", None).await.unwrap();
+    assert_eq!(store.tenant_regions("acme").await.unwrap(), None);
 }

@@ -45,6 +45,12 @@ pub(super) const MIGRATION: &str = "
         regions TEXT NOT NULL
     ) STRICT;";
 
+pub(super) const MIGRATION_TENANTS: &str = "
+    CREATE TABLE tenant_regions (
+        tenant  TEXT PRIMARY KEY,
+        regions TEXT NOT NULL
+    ) STRICT;";
+
 const META_COLUMNS: &str = "id, subject, kind, data_class, region, purpose, content_type, \
      redacted, size, created_at, expires_at, legal_hold";
 
@@ -311,16 +317,62 @@ impl RecordStore for SqliteStore {
         subject: &str,
         regions: Option<&[String]>,
     ) -> Result<(), StoreError> {
-        let subject = subject.to_owned();
+        self.set_regions(Pinned::Subject, subject, regions).await
+    }
+
+    async fn subject_regions(&self, subject: &str) -> Result<Option<Vec<String>>, StoreError> {
+        self.regions(Pinned::Subject, subject)
+    }
+
+    async fn set_tenant_regions(
+        &self,
+        tenant: &str,
+        regions: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        self.set_regions(Pinned::Tenant, tenant, regions).await
+    }
+
+    async fn tenant_regions(&self, tenant: &str) -> Result<Option<Vec<String>>, StoreError> {
+        self.regions(Pinned::Tenant, tenant)
+    }
+}
+
+/// Who a region pin belongs to: its table and key column.
+#[derive(Clone, Copy)]
+enum Pinned {
+    Subject,
+    Tenant,
+}
+
+impl Pinned {
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Pinned::Subject => ("subject_regions", "subject"),
+            Pinned::Tenant => ("tenant_regions", "tenant"),
+        }
+    }
+}
+
+impl SqliteStore {
+    async fn set_regions(
+        &self,
+        pinned: Pinned,
+        id: &str,
+        regions: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let (table, column) = pinned.table();
+        let id = id.to_owned();
         let regions = regions.map(to_json).transpose()?;
         self.write(move |conn| {
             match regions {
                 Some(json) => conn.execute(
-                    "INSERT INTO subject_regions (subject, regions) VALUES (?1, ?2)
-                     ON CONFLICT (subject) DO UPDATE SET regions = excluded.regions",
-                    params![subject, json],
+                    &format!(
+                        "INSERT INTO {table} ({column}, regions) VALUES (?1, ?2)
+                         ON CONFLICT ({column}) DO UPDATE SET regions = excluded.regions"
+                    ),
+                    params![id, json],
                 ),
-                None => conn.execute("DELETE FROM subject_regions WHERE subject = ?1", [&subject]),
+                None => conn.execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [&id]),
             }
             .map_err(map_err)?;
             Ok(())
@@ -328,10 +380,11 @@ impl RecordStore for SqliteStore {
         .await
     }
 
-    async fn subject_regions(&self, subject: &str) -> Result<Option<Vec<String>>, StoreError> {
+    fn regions(&self, pinned: Pinned, id: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let (table, column) = pinned.table();
         self.read(|c| {
-            c.prepare_cached("SELECT regions FROM subject_regions WHERE subject = ?1")?
-                .query_row([subject], |r| json_column(r, 0))
+            c.prepare_cached(&format!("SELECT regions FROM {table} WHERE {column} = ?1"))?
+                .query_row([id], |r| json_column(r, 0))
                 .optional()
         })
     }
