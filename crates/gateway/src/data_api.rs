@@ -25,6 +25,7 @@
 //! | GET | `/v1/subjects/{id}/consents` | `subjects:read` |
 //! | POST | `/v1/subjects/{id}/consents` | `consents:write` |
 //! | PUT | `/v1/subjects/{id}/regions` | `subjects:write` |
+//! | DELETE | `/v1/tenants/{id}` | `tenants:erase` |
 //! | GET, PUT | `/v1/tenants/{id}/regions` | `tenants:read`, `tenants:write` |
 
 use std::sync::Arc;
@@ -41,7 +42,7 @@ use crate::admin_api::{no_content, read_json_limited, reply, AdminError};
 use crate::body::Body;
 use crate::error::GatewayError;
 use crate::records::{
-    ErasureReceipt, NewRecord, OpenedRecord, RecordError, RecordService, SubjectExport,
+    Erased, ErasureReceipt, NewRecord, OpenedRecord, RecordError, RecordService, SubjectExport,
 };
 
 /// The largest JSON body the data API reads (a record travels inside it).
@@ -63,6 +64,7 @@ pub fn owns_path(path: &str) -> bool {
 #[serde(deny_unknown_fields)]
 struct PutRecord {
     subject: String,
+    tenant: Option<String>,
     kind: String,
     data_class: Option<String>,
     region: Option<String>,
@@ -109,6 +111,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>
 struct MetaJson<'a> {
     id: &'a str,
     subject: &'a str,
+    tenant: Option<&'a str>,
     kind: &'a str,
     data_class: &'a str,
     region: Option<&'a str>,
@@ -125,6 +128,7 @@ fn meta_json(m: &RecordMeta) -> MetaJson<'_> {
     MetaJson {
         id: &m.id,
         subject: &m.subject,
+        tenant: m.tenant.as_deref(),
         kind: &m.kind,
         data_class: &m.data_class,
         region: m.region.as_deref(),
@@ -170,8 +174,12 @@ pub fn export_json(export: &SubjectExport, now: i64) -> serde_json::Value {
 
 /// What an erasure did, for the requester.
 pub fn receipt_json(r: &ErasureReceipt) -> serde_json::Value {
+    let (whose, id) = match &r.erased {
+        Erased::Subject(id) => ("subject", id),
+        Erased::Tenant(id) => ("tenant", id),
+    };
     json!({
-        "subject": r.subject,
+        whose: id,
         "erased_at": r.erased_at,
         "records_deleted": r.records_deleted,
         "records_held": r.records_held,
@@ -270,6 +278,18 @@ impl DataApi {
                 let id = (*id).to_owned();
                 self.regions(&id, req, principal, now).await
             }
+            (Method::DELETE, ["tenants", id]) => {
+                self.require(principal, "tenants:erase", None, now).await?;
+                let r = self.records.erase_tenant(id, now).await?;
+                tracing::info!(
+                    target: "amanah::records",
+                    deleted = r.records_deleted.len(),
+                    held = r.records_held.len(),
+                    key_destroyed = r.key_destroyed,
+                    "tenant erased"
+                );
+                Ok(reply(StatusCode::OK, &receipt_json(&r)))
+            }
             (Method::PUT, ["tenants", id, "regions"]) => {
                 let id = (*id).to_owned();
                 self.tenant_regions(&id, req, principal, now).await
@@ -293,6 +313,7 @@ impl DataApi {
             (_, ["records", _, "legal-hold"] | ["subjects", _, "regions"]) => {
                 Err(GatewayError::MethodNotAllowed(vec![Method::PUT]))
             }
+            (_, ["tenants", _]) => Err(GatewayError::MethodNotAllowed(vec![Method::DELETE])),
             (_, ["tenants", _, "regions"]) => Err(GatewayError::MethodNotAllowed(vec![
                 Method::GET,
                 Method::PUT,
@@ -396,6 +417,7 @@ impl DataApi {
             .put(
                 NewRecord {
                     subject: body.subject,
+                    tenant: body.tenant,
                     kind: body.kind,
                     data_class,
                     region: body.region,

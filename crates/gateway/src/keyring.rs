@@ -324,6 +324,19 @@ impl KeyringService {
         Ok(kek.version())
     }
 
+    /// Destroys every data key whose owner starts with `prefix` or ends
+    /// with `suffix`; returns how many.
+    pub async fn destroy_data_keys_matching(
+        &self,
+        prefix: Option<&str>,
+        suffix: Option<&str>,
+    ) -> Result<u64, KeyringError> {
+        Ok(self
+            .store
+            .destroy_data_keys_matching(prefix, suffix)
+            .await?)
+    }
+
     /// Rotates when the current master key is older than `period_secs`.
     pub async fn rotate_if_due(
         &self,

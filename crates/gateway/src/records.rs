@@ -76,6 +76,9 @@ impl From<EnvelopeError> for RecordError {
 #[derive(Debug, Clone)]
 pub struct NewRecord {
     pub subject: String,
+    /// The tenant it is kept for, if any (its key is the subject's within
+    /// the tenant).
+    pub tenant: Option<String>,
     pub kind: String,
     pub data_class: String,
     pub region: Option<String>,
@@ -99,7 +102,7 @@ pub struct OpenedRecord {
 /// What an erasure did, for the receipt given to the requester.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErasureReceipt {
-    pub subject: String,
+    pub erased: Erased,
     pub erased_at: i64,
     pub records_deleted: Vec<String>,
     /// Records on legal hold, kept (and so the subject's key too).
@@ -108,6 +111,13 @@ pub struct ErasureReceipt {
     /// Whether the data key was destroyed: every copy of the subject's
     /// records, backups included, is unreadable from then on.
     pub key_destroyed: bool,
+}
+
+/// Whose data an erasure was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erased {
+    Subject(String),
+    Tenant(String),
 }
 
 /// Everything kept about a subject, decrypted, for a portability request.
@@ -162,9 +172,19 @@ impl Retention {
     }
 }
 
-/// The owner name of a subject's data key in the key store.
-pub fn subject_owner(subject: &str) -> String {
-    format!("subject:{subject}")
+/// The owner name of a subject's data key in the key store: the subject's
+/// own, or its key within a tenant. Tenant offboarding destroys every key
+/// under `tenant:<id>/`; a subject's erasure destroys its own key and its
+/// key in every tenant.
+pub fn key_owner(subject: &str, tenant: Option<&str>) -> String {
+    match tenant {
+        Some(t) => format!("tenant:{t}/subject:{subject}"),
+        None => format!("subject:{subject}"),
+    }
+}
+
+fn meta_owner(meta: &RecordMeta) -> String {
+    key_owner(&meta.subject, meta.tenant.as_deref())
 }
 
 pub struct RecordService {
@@ -207,7 +227,11 @@ impl RecordService {
         check_label("subject", &new.subject)?;
         check_label("kind", &new.kind)?;
         check_label("data_class", &new.data_class)?;
-        for (field, value) in [("region", &new.region), ("purpose", &new.purpose)] {
+        for (field, value) in [
+            ("region", &new.region),
+            ("purpose", &new.purpose),
+            ("tenant", &new.tenant),
+        ] {
             if let Some(v) = value {
                 check_label(field, v)?;
             }
@@ -267,11 +291,9 @@ impl RecordService {
             created_at: now,
             expires_at: ttl.map(|t| now.saturating_add(t)),
             legal_hold: false,
+            tenant: new.tenant,
         };
-        let key = self
-            .keyring
-            .data_key(&subject_owner(&meta.subject), now)
-            .await?;
+        let key = self.keyring.data_key(&meta_owner(&meta), now).await?;
         let ciphertext = key.encrypt(&aad(&meta), &content);
         let row = RecordRow {
             meta: meta.clone(),
@@ -284,7 +306,7 @@ impl RecordService {
         // destroying the key, for a record inserted before this check).
         if self
             .keyring
-            .existing_data_key(&subject_owner(&meta.subject))
+            .existing_data_key(&meta_owner(&meta))
             .await?
             .is_none()
         {
@@ -345,10 +367,15 @@ impl RecordService {
         } = self.store.erase_subject(subject).await?;
         let (mut deleted, mut consents_deleted) = (deleted, consents_deleted);
         let key_destroyed = if held.is_empty() {
-            let destroyed = self
+            let own = self
                 .keyring
-                .destroy_data_key(&subject_owner(subject))
+                .destroy_data_key(&key_owner(subject, None))
                 .await?;
+            let in_tenants = self
+                .keyring
+                .destroy_data_keys_matching(None, Some(&format!("/subject:{subject}")))
+                .await?;
+            let destroyed = own || in_tenants > 0;
             // A record stored between the deletion above and the key's
             // destruction was encrypted under the destroyed key: it can no
             // longer be read, and its metadata must not outlive the
@@ -361,11 +388,45 @@ impl RecordService {
             false
         };
         Ok(ErasureReceipt {
-            subject: subject.to_owned(),
+            erased: Erased::Subject(subject.to_owned()),
             erased_at: now,
             records_deleted: deleted.into_iter().map(|m| m.id).collect(),
             records_held: held.into_iter().map(|m| m.id).collect(),
             consents_deleted,
+            key_destroyed,
+        })
+    }
+
+    /// Offboards a tenant: deletes every record kept for it (legal holds
+    /// excepted) and its region pin, and, when nothing held needs them,
+    /// destroys every data key in its namespace, so copies in backups
+    /// become unreadable too.
+    pub async fn erase_tenant(
+        &self,
+        tenant: &str,
+        now: i64,
+    ) -> Result<ErasureReceipt, RecordError> {
+        check_label("tenant", tenant)?;
+        let SubjectErasure {
+            mut deleted, held, ..
+        } = self.store.erase_tenant(tenant).await?;
+        let key_destroyed = if held.is_empty() {
+            let n = self
+                .keyring
+                .destroy_data_keys_matching(Some(&format!("tenant:{tenant}/")), None)
+                .await?;
+            // Records stored meanwhile are unreadable now: take them too.
+            deleted.extend(self.store.erase_tenant(tenant).await?.deleted);
+            n > 0
+        } else {
+            false
+        };
+        Ok(ErasureReceipt {
+            erased: Erased::Tenant(tenant.to_owned()),
+            erased_at: now,
+            records_deleted: deleted.into_iter().map(|m| m.id).collect(),
+            records_held: held.into_iter().map(|m| m.id).collect(),
+            consents_deleted: 0,
             key_destroyed,
         })
     }
@@ -407,7 +468,7 @@ impl RecordService {
         };
         let Some(key) = self
             .keyring
-            .existing_data_key(&subject_owner(&row.meta.subject))
+            .existing_data_key(&meta_owner(&row.meta))
             .await?
         else {
             return Err(undecryptable());
@@ -599,6 +660,7 @@ mod tests {
     fn text(subject: &str, body: &str) -> NewRecord {
         NewRecord {
             subject: subject.into(),
+            tenant: None,
             kind: "conversation".into(),
             data_class: "general".into(),
             region: Some("eu".into()),
@@ -863,5 +925,56 @@ mod tests {
         long.ttl_secs = Some(365 * 86_400);
         let meta = f.service.put(long, 1_000).await.unwrap();
         assert_eq!(meta.expires_at, Some(1_000 + 24 * 3600));
+    }
+
+    /// A tenant's records are encrypted under the subject's key within the
+    /// tenant: offboarding the tenant destroys its keys and spares the same
+    /// subject elsewhere; erasing the subject destroys its keys everywhere.
+    #[tokio::test]
+    async fn tenants_have_their_own_key_namespace() {
+        let f = fixture().await;
+        let put = |tenant: Option<&str>, body: &str| {
+            let mut r = text("subj-m", body);
+            r.tenant = tenant.map(str::to_owned);
+            r
+        };
+        let acme = f
+            .service
+            .put(put(Some("acme"), "at acme"), 1_000)
+            .await
+            .unwrap();
+        let globex = f
+            .service
+            .put(put(Some("globex"), "at globex"), 1_000)
+            .await
+            .unwrap();
+        let own = f.service.put(put(None, "on its own"), 1_000).await.unwrap();
+        let keys = SqliteKeyringStore::open(&f.dir.join("keys.db")).unwrap();
+        use amanah_store::KeyringStore;
+        for owner in [
+            "tenant:acme/subject:subj-m",
+            "tenant:globex/subject:subj-m",
+            "subject:subj-m",
+        ] {
+            assert!(keys.data_key(owner).await.unwrap().is_some(), "{owner}");
+        }
+        let receipt = f.service.erase_tenant("acme", 2_000).await.unwrap();
+        assert_eq!(receipt.erased, Erased::Tenant("acme".into()));
+        assert_eq!(receipt.records_deleted, std::slice::from_ref(&acme.id));
+        assert!(receipt.key_destroyed);
+        assert!(keys
+            .data_key("tenant:acme/subject:subj-m")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(f.service.get(&globex.id, 2_000).await.unwrap().is_some());
+        assert!(f.service.get(&own.id, 2_000).await.unwrap().is_some());
+
+        let receipt = f.service.erase_subject("subj-m", 3_000).await.unwrap();
+        assert!(receipt.key_destroyed);
+        assert_eq!(receipt.records_deleted.len(), 2);
+        for owner in ["tenant:globex/subject:subj-m", "subject:subj-m"] {
+            assert!(keys.data_key(owner).await.unwrap().is_none(), "{owner}");
+        }
     }
 }

@@ -86,4 +86,13 @@ pub trait KeyringStore: Send + Sync + 'static {
     /// Destroys the owner's data key so that its bytes leave the disk, not
     /// only the table; false if there was none.
     async fn destroy_data_key(&self, owner: &str) -> Result<bool, StoreError>;
+
+    /// Destroys, as [`destroy_data_key`](Self::destroy_data_key) does, every
+    /// data key whose owner starts with `prefix` or ends with `suffix`
+    /// (each optional); returns how many.
+    async fn destroy_data_keys_matching(
+        &self,
+        prefix: Option<&str>,
+        suffix: Option<&str>,
+    ) -> Result<u64, StoreError>;
 }

@@ -52,6 +52,9 @@ pub struct RecordMeta {
     pub expires_at: Option<i64>,
     /// A legal hold blocks every deletion (sweeper, delete, erasure).
     pub legal_hold: bool,
+    /// The tenant (customer organization) the record is kept for, if any:
+    /// its data key is the subject's within that tenant.
+    pub tenant: Option<String>,
 }
 
 /// The result of deleting one record.
@@ -118,6 +121,10 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Deletes every record of the subject not on hold, its consent events
     /// and its region pin, in one transaction.
     async fn erase_subject(&self, subject: &str) -> Result<SubjectErasure, StoreError>;
+
+    /// Deletes every record of the tenant not on hold and its region pin,
+    /// in one transaction (offboarding a customer).
+    async fn erase_tenant(&self, tenant: &str) -> Result<SubjectErasure, StoreError>;
 
     /// Appends to the consent register.
     async fn record_consent(&self, event: &ConsentEvent) -> Result<(), StoreError>;

@@ -109,6 +109,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (3, records::MIGRATION),
     (4, records::MIGRATION_TENANTS),
+    (5, records::MIGRATION_RECORD_TENANTS),
 ];
 
 const READERS: usize = 4;

@@ -21,6 +21,9 @@ pub enum Command {
         /// The data subject the record is about.
         #[arg(long)]
         subject: String,
+        /// The tenant it is kept for (its key is the subject's within the tenant).
+        #[arg(long)]
+        tenant: Option<String>,
         /// Record kind (picks the retention): conversation, transcript, call_metadata, document, or one from [records.retention].
         #[arg(long)]
         kind: String,
@@ -91,6 +94,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Put {
             subject,
+            tenant,
             kind,
             data_class,
             region,
@@ -115,6 +119,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .put(
                     NewRecord {
                         subject,
+                        tenant,
                         kind,
                         data_class,
                         region,

@@ -18,6 +18,14 @@ pub enum Command {
         #[command(flatten)]
         location: Location,
     },
+    /// Offboard a tenant: erase every record kept for it (legal holds excepted) and destroy every data key in its namespace; prints the receipt.
+    EraseTenant {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
     /// Print everything kept about the subject, decrypted, as one JSON document.
     Export {
         id: String,
@@ -40,6 +48,27 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     receipt.records_deleted.len(),
                     receipt.records_held.len(),
                     receipt.consents_deleted,
+                    if receipt.key_destroyed {
+                        "destroyed (copies in backups are unreadable)"
+                    } else if receipt.records_held.is_empty() {
+                        "not found (nothing was ever stored)"
+                    } else {
+                        "kept for the held records"
+                    }
+                );
+            }
+        }
+        Command::EraseTenant { id, json, location } => {
+            let config = location.load().map_err(|p| problems_error(&p))?;
+            let (records, _) = record_service(&config).await?;
+            let receipt = records.erase_tenant(&id, now_unix()).await?;
+            if json {
+                println!("{}", receipt_json(&receipt));
+            } else {
+                println!(
+                    "erased tenant {id}: {} record(s) deleted, {} kept on legal hold; data keys {}",
+                    receipt.records_deleted.len(),
+                    receipt.records_held.len(),
                     if receipt.key_destroyed {
                         "destroyed (copies in backups are unreadable)"
                     } else if receipt.records_held.is_empty() {

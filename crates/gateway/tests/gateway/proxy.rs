@@ -206,12 +206,10 @@ async fn cors_allow_list() {
 
 #[tokio::test]
 async fn upstream_unreachable_is_502_and_counted() {
-    // A port that was just free: nothing listens there.
-    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // Port 1: privileged and unused, so no other test's listener can take
+    // it meanwhile (a port that was "just free" could be reused by a
+    // parallel test, which made this test flaky).
+    let dead: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
     let mut h = Harness::with(Setup {
         upstream_addr: Some(dead),
         ..Setup::default()
@@ -221,7 +219,7 @@ async fn upstream_unreachable_is_502_and_counted() {
     let (s, _, b) = h.chat(&key).await;
     assert_error(s, StatusCode::BAD_GATEWAY, &b, "bad_gateway");
     assert!(
-        !String::from_utf8_lossy(&b).contains(&dead.port().to_string()),
+        !String::from_utf8_lossy(&b).contains(&dead.ip().to_string()),
         "upstream address leaked"
     );
     let (_, _, metrics) = send(&client(), get(&format!("http://{}/metrics", h.admin), None)).await;

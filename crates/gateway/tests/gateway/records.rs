@@ -431,6 +431,44 @@ async fn erasure_returns_a_receipt_and_export_holds_only_the_subject() {
     )
     .await;
     assert_eq!(json(&body)["records"].as_array().unwrap().len(), 1);
+
+    // Offboarding a tenant: its records go, the same subject elsewhere stays.
+    let mut kept = String::new();
+    for tenant in ["acme", "globex"] {
+        let body = serde_json::json!({"subject": "subj-b", "tenant": tenant, "kind": "conversation", "content": tenant});
+        let (status, _, created) = send(&c, request("POST", &url, &writer, Some(body))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(json(&created)["tenant"], tenant);
+        kept = json(&created)["id"].as_str().unwrap().to_owned();
+    }
+    let (status, _, body) = send(
+        &c,
+        request("DELETE", &h.url("/v1/tenants/acme"), &supervisor, None),
+    )
+    .await;
+    assert_error(status, StatusCode::FORBIDDEN, &body, "forbidden");
+    let (status, _, body) = send(
+        &c,
+        request("DELETE", &h.url("/v1/tenants/acme"), &admin, None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let receipt = json(&body);
+    assert_eq!(receipt["tenant"], "acme");
+    assert_eq!(receipt["records_deleted"].as_array().unwrap().len(), 1);
+    assert_eq!(receipt["key_destroyed"], true);
+    let (status, _, body) = send(
+        &c,
+        request(
+            "GET",
+            &h.url(&format!("/v1/records/{kept}")),
+            &supervisor,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["content"], "globex");
     h.finish().await;
 }
 

@@ -93,4 +93,39 @@ async fn destroyed_keys_are_gone<S: KeyringStore>(store: &S) {
     // A new key may be made for the owner afterwards (a returning user).
     let fresh = data_key_for_tests("subject:d1", 2, 4);
     assert_eq!(store.insert_data_key(&fresh).await.unwrap(), fresh);
+
+    // By prefix and by suffix; % and _ are plain characters.
+    for owner in [
+        "tenant:a%/subject:x_1",
+        "tenant:a%/subject:y",
+        "tenant:ab/subject:x_1",
+        "subject:x_1",
+        "subject:xz1",
+    ] {
+        store
+            .insert_data_key(&data_key_for_tests(owner, 1, 5))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .destroy_data_keys_matching(Some("tenant:a%/"), None)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .destroy_data_keys_matching(None, Some("/subject:x_1"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.data_key("subject:x_1").await.unwrap().is_some());
+    assert!(store.data_key("subject:xz1").await.unwrap().is_some());
+    assert!(store
+        .data_key("tenant:ab/subject:x_1")
+        .await
+        .unwrap()
+        .is_none());
 }

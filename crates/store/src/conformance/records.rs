@@ -18,6 +18,7 @@ pub fn record_row_for_tests(id: &str, subject: &str, created_at: i64) -> RecordR
             created_at,
             expires_at: Some(created_at + 86_400),
             legal_hold: false,
+            tenant: None,
         },
         ciphertext: format!("sealed {id}").into_bytes(),
     }
@@ -45,6 +46,7 @@ pub async fn run_records<S: RecordStore>(store: &S) {
     sweep_deletes_exactly_the_expired_unheld_records(store).await;
     erasure_spares_holds_and_other_subjects(store).await;
     the_latest_consent_event_decides(store).await;
+    tenant_erasure_spares_holds_and_other_tenants(store).await;
     subject_regions_pin_and_unpin(store).await;
 }
 
@@ -225,4 +227,41 @@ async fn subject_regions_pin_and_unpin<S: RecordStore>(store: &S) {
     );
     store.set_tenant_regions("acme", None).await.unwrap();
     assert_eq!(store.tenant_regions("acme").await.unwrap(), None);
+}
+
+async fn tenant_erasure_spares_holds_and_other_tenants<S: RecordStore>(store: &S) {
+    for (id, tenant) in [
+        ("r-t1", Some("acme")),
+        ("r-t2", Some("acme")),
+        ("r-t3", Some("globex")),
+        ("r-t4", None),
+    ] {
+        let mut r = record_row_for_tests(id, "subj-t", 1_000);
+        r.meta.tenant = tenant.map(str::to_owned);
+        store.insert_record(&r).await.unwrap();
+    }
+    assert_eq!(
+        store
+            .record("r-t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .meta
+            .tenant
+            .as_deref(),
+        Some("acme")
+    );
+    store.set_legal_hold("r-t2", true).await.unwrap();
+    store
+        .set_tenant_regions("acme", Some(&["eu".to_owned()]))
+        .await
+        .unwrap();
+    let erased = store.erase_tenant("acme").await.unwrap();
+    assert_eq!(ids(&erased.deleted), ["r-t1"]);
+    assert_eq!(ids(&erased.held), ["r-t2"]);
+    assert_eq!(store.tenant_regions("acme").await.unwrap(), None);
+    assert_eq!(
+        ids(&store.list_records("subj-t").await.unwrap()),
+        ["r-t2", "r-t3", "r-t4"]
+    );
 }

@@ -208,26 +208,55 @@ impl KeyringStore for SqliteKeyringStore {
                 let n = conn
                     .execute("DELETE FROM data_keys WHERE owner = ?1", [&owner])
                     .map_err(map_err)?;
-                // secure_delete zeroes the row in the page, but the WAL
-                // still holds the page images written before: copy the
-                // pages back into the file and empty the WAL. A reader in
-                // another process (the CLI) can hold the WAL for a moment:
-                // wait for it rather than leave the old pages behind.
-                for attempt in 0..50 {
-                    let (busy, _, _): (i64, i64, i64) = conn
-                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                        })
-                        .map_err(map_err)?;
-                    if busy == 0 {
-                        return Ok(n == 1);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20 * (attempt + 1).min(10)));
-                }
-                Err(unavailable(
-                    "the key store's write-ahead log could not be emptied (a reader held it); the key is deleted, retry to scrub its old pages",
-                ))
+                scrub_wal(conn)?;
+                Ok(n == 1)
             })
             .await
     }
+
+    async fn destroy_data_keys_matching(
+        &self,
+        prefix: Option<&str>,
+        suffix: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        // substr() comparisons, not LIKE: owner ids may hold % and _.
+        let prefix = prefix.map(str::to_owned);
+        let suffix = suffix.map(str::to_owned);
+        Arc::clone(&self.db)
+            .write(move |conn| {
+                let n = conn
+                    .execute(
+                        "DELETE FROM data_keys WHERE
+                           (?1 IS NOT NULL AND substr(owner, 1, length(?1)) = ?1)
+                        OR (?2 IS NOT NULL AND length(owner) >= length(?2)
+                            AND substr(owner, length(owner) - length(?2) + 1) = ?2)",
+                        params![prefix, suffix],
+                    )
+                    .map_err(map_err)?;
+                scrub_wal(conn)?;
+                Ok(n as u64)
+            })
+            .await
+    }
+}
+
+/// secure_delete zeroes deleted rows in their pages, but the WAL still
+/// holds the page images written before: copy the pages back into the file
+/// and empty the WAL. A reader in another process (the CLI) can hold the
+/// WAL for a moment: wait for it rather than leave the old pages behind.
+fn scrub_wal(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    for attempt in 0..50u64 {
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(map_err)?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20 * (attempt + 1).min(10)));
+    }
+    Err(unavailable(
+        "the key store's write-ahead log could not be emptied (a reader held it); the keys are deleted, retry to scrub their old pages",
+    ))
 }

@@ -51,8 +51,12 @@ pub(super) const MIGRATION_TENANTS: &str = "
         regions TEXT NOT NULL
     ) STRICT;";
 
+pub(super) const MIGRATION_RECORD_TENANTS: &str = "
+    ALTER TABLE records ADD COLUMN tenant TEXT;
+    CREATE INDEX records_by_tenant ON records (tenant) WHERE tenant IS NOT NULL;";
+
 const META_COLUMNS: &str = "id, subject, kind, data_class, region, purpose, content_type, \
-     redacted, size, created_at, expires_at, legal_hold";
+     redacted, size, created_at, expires_at, legal_hold, tenant";
 
 fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordMeta> {
     Ok(RecordMeta {
@@ -68,13 +72,14 @@ fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordMeta> {
         created_at: row.get(9)?,
         expires_at: row.get(10)?,
         legal_hold: row.get(11)?,
+        tenant: row.get(12)?,
     })
 }
 
 fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok(RecordRow {
         meta: meta_from_row(row)?,
-        ciphertext: row.get(12)?,
+        ciphertext: row.get(13)?,
     })
 }
 
@@ -100,7 +105,7 @@ impl RecordStore for SqliteStore {
             conn.execute(
                 &format!(
                     "INSERT INTO records ({META_COLUMNS}, ciphertext)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 ),
                 params![
                     m.id,
@@ -115,6 +120,7 @@ impl RecordStore for SqliteStore {
                     m.created_at,
                     m.expires_at,
                     m.legal_hold,
+                    m.tenant,
                     r.ciphertext
                 ],
             )
@@ -262,6 +268,40 @@ impl RecordStore for SqliteStore {
                 deleted,
                 held,
                 consents_deleted,
+            })
+        })
+        .await
+    }
+
+    async fn erase_tenant(&self, tenant: &str) -> Result<SubjectErasure, StoreError> {
+        let tenant = tenant.to_owned();
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            let all = {
+                let mut stmt = tx
+                    .prepare_cached(&format!(
+                        "SELECT {META_COLUMNS} FROM records
+                         WHERE tenant = ?1 ORDER BY created_at, id"
+                    ))
+                    .map_err(map_err)?;
+                let rows = stmt.query_map([&tenant], meta_from_row).map_err(map_err)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(map_err)?
+            };
+            let (held, deleted): (Vec<_>, Vec<_>) = all.into_iter().partition(|m| m.legal_hold);
+            tx.execute(
+                "DELETE FROM records WHERE tenant = ?1 AND legal_hold = 0",
+                [&tenant],
+            )
+            .map_err(map_err)?;
+            tx.execute("DELETE FROM tenant_regions WHERE tenant = ?1", [&tenant])
+                .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            Ok(SubjectErasure {
+                deleted,
+                held,
+                consents_deleted: 0,
             })
         })
         .await
