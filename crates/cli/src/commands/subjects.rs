@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use amanah_gateway::data_api::{export_json, receipt_json};
 use amanah_gateway::keys::now_unix;
+use amanah_gateway::records::{Erased, ErasureReceipt};
 
 use crate::context::{problems_error, record_service, Location};
 
@@ -40,44 +41,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             let receipt = records.erase_subject(&id, now_unix()).await?;
-            if json {
-                println!("{}", receipt_json(&receipt));
-            } else {
-                println!(
-                    "erased subject {id}: {} record(s) deleted, {} kept on legal hold, {} consent event(s) deleted; data key {}",
-                    receipt.records_deleted.len(),
-                    receipt.records_held.len(),
-                    receipt.consents_deleted,
-                    if receipt.key_destroyed {
-                        "destroyed (copies in backups are unreadable)"
-                    } else if receipt.records_held.is_empty() {
-                        "not found (nothing was ever stored)"
-                    } else {
-                        "kept for the held records"
-                    }
-                );
-            }
+            print_receipt(&receipt, json);
         }
         Command::EraseTenant { id, json, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             let receipt = records.erase_tenant(&id, now_unix()).await?;
-            if json {
-                println!("{}", receipt_json(&receipt));
-            } else {
-                println!(
-                    "erased tenant {id}: {} record(s) deleted, {} kept on legal hold; data keys {}",
-                    receipt.records_deleted.len(),
-                    receipt.records_held.len(),
-                    if receipt.key_destroyed {
-                        "destroyed (copies in backups are unreadable)"
-                    } else if receipt.records_held.is_empty() {
-                        "not found (nothing was ever stored)"
-                    } else {
-                        "kept for the held records"
-                    }
-                );
-            }
+            print_receipt(&receipt, json);
         }
         Command::Export { id, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
@@ -87,4 +57,28 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_receipt(receipt: &ErasureReceipt, json: bool) {
+    if json {
+        println!("{}", receipt_json(receipt));
+        return;
+    }
+    let whose = match &receipt.erased {
+        Erased::Subject(id) => format!("subject {id}"),
+        Erased::Tenant(id) => format!("tenant {id}"),
+    };
+    println!(
+        "erased {whose}: {} record(s) deleted, {} kept on legal hold, {} consent event(s) deleted; data keys {}",
+        receipt.records_deleted.len(),
+        receipt.records_held.len(),
+        receipt.consents_deleted,
+        if receipt.key_destroyed {
+            "destroyed (copies in backups are unreadable)"
+        } else if receipt.records_held.is_empty() {
+            "not found (nothing was ever stored)"
+        } else {
+            "kept for the held records"
+        }
+    );
 }

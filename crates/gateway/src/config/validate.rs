@@ -514,17 +514,7 @@ fn validate_provider(
         defaults::IDLE_TIMEOUT_MS,
         problems,
     );
-    let region = raw.region.filter(|r| {
-        let ok = super::valid_label(r);
-        if !ok {
-            problems.push(Problem::new(
-                key("region"),
-                format!("`{r}` is not a region name"),
-                "use letters, digits, - and _, e.g. eu or us-east",
-            ));
-        }
-        ok
-    });
+    let region = region(&key("region"), raw.region, problems);
     if problems.len() > before {
         return None;
     }
@@ -742,17 +732,7 @@ fn validate_route(
         }
         ok
     });
-    let region = raw.region.filter(|r| {
-        let ok = super::valid_label(r);
-        if !ok {
-            problems.push(Problem::new(
-                key("region"),
-                format!("`{r}` is not a region name"),
-                "use letters, digits, - and _, e.g. eu or us-east",
-            ));
-        }
-        ok
-    });
+    let region = region(&key("region"), raw.region, problems);
     let drop_fields = raw.drop_fields.unwrap_or_default();
     let upload = upload_limits(
         &key(""),
@@ -797,6 +777,21 @@ fn validate_route(
         region,
         drop_fields,
         upload,
+    })
+}
+
+/// A provider's or route's region, if written and valid.
+fn region(key: &str, value: Option<String>, problems: &mut Vec<Problem>) -> Option<String> {
+    value.filter(|r| {
+        let ok = super::valid_label(r);
+        if !ok {
+            problems.push(Problem::new(
+                key,
+                format!("`{r}` is not a region name"),
+                "use letters, digits, - and _, e.g. eu or us-east",
+            ));
+        }
+        ok
     })
 }
 

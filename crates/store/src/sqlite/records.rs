@@ -232,79 +232,11 @@ impl RecordStore for SqliteStore {
     }
 
     async fn erase_subject(&self, subject: &str) -> Result<SubjectErasure, StoreError> {
-        let subject = subject.to_owned();
-        self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            let all = {
-                let mut stmt = tx
-                    .prepare_cached(&format!(
-                        "SELECT {META_COLUMNS} FROM records
-                         WHERE subject = ?1 ORDER BY created_at, id"
-                    ))
-                    .map_err(map_err)?;
-                let rows = stmt.query_map([&subject], meta_from_row).map_err(map_err)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(map_err)?
-            };
-            let (held, deleted): (Vec<_>, Vec<_>) = all.into_iter().partition(|m| m.legal_hold);
-            tx.execute(
-                "DELETE FROM records WHERE subject = ?1 AND legal_hold = 0",
-                [&subject],
-            )
-            .map_err(map_err)?;
-            let consents_deleted = tx
-                .execute("DELETE FROM consents WHERE subject = ?1", [&subject])
-                .map_err(map_err)? as u64;
-            tx.execute("DELETE FROM subject_regions WHERE subject = ?1", [&subject])
-                .map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            // secure_delete zeroed the rows in their pages; the WAL still
-            // holds older page images with the subject's metadata. Best
-            // effort: a busy reader only delays this to the next automatic
-            // checkpoint, and the payloads are unreadable once the data
-            // key is destroyed anyway.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-            Ok(SubjectErasure {
-                deleted,
-                held,
-                consents_deleted,
-            })
-        })
-        .await
+        self.erase(Pinned::Subject, subject).await
     }
 
     async fn erase_tenant(&self, tenant: &str) -> Result<SubjectErasure, StoreError> {
-        let tenant = tenant.to_owned();
-        self.write(move |conn| {
-            let tx = write_tx(conn)?;
-            let all = {
-                let mut stmt = tx
-                    .prepare_cached(&format!(
-                        "SELECT {META_COLUMNS} FROM records
-                         WHERE tenant = ?1 ORDER BY created_at, id"
-                    ))
-                    .map_err(map_err)?;
-                let rows = stmt.query_map([&tenant], meta_from_row).map_err(map_err)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(map_err)?
-            };
-            let (held, deleted): (Vec<_>, Vec<_>) = all.into_iter().partition(|m| m.legal_hold);
-            tx.execute(
-                "DELETE FROM records WHERE tenant = ?1 AND legal_hold = 0",
-                [&tenant],
-            )
-            .map_err(map_err)?;
-            tx.execute("DELETE FROM tenant_regions WHERE tenant = ?1", [&tenant])
-                .map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-            Ok(SubjectErasure {
-                deleted,
-                held,
-                consents_deleted: 0,
-            })
-        })
-        .await
+        self.erase(Pinned::Tenant, tenant).await
     }
 
     async fn record_consent(&self, event: &ConsentEvent) -> Result<(), StoreError> {
@@ -377,7 +309,8 @@ impl RecordStore for SqliteStore {
     }
 }
 
-/// Who a region pin belongs to: its table and key column.
+/// A subject or a tenant: its region-pin table and its column (the same
+/// name in `records`).
 #[derive(Clone, Copy)]
 enum Pinned {
     Subject,
@@ -416,6 +349,54 @@ impl SqliteStore {
             }
             .map_err(map_err)?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Deletes the records of a subject or a tenant that are not on hold,
+    /// with its region pin (and a subject's consents), in one transaction.
+    async fn erase(&self, whose: Pinned, id: &str) -> Result<SubjectErasure, StoreError> {
+        let (pins, column) = whose.table();
+        let id = id.to_owned();
+        self.write(move |conn| {
+            let tx = write_tx(conn)?;
+            let all = {
+                let mut stmt = tx
+                    .prepare_cached(&format!(
+                        "SELECT {META_COLUMNS} FROM records
+                         WHERE {column} = ?1 ORDER BY created_at, id"
+                    ))
+                    .map_err(map_err)?;
+                let rows = stmt.query_map([&id], meta_from_row).map_err(map_err)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(map_err)?
+            };
+            let (held, deleted): (Vec<_>, Vec<_>) = all.into_iter().partition(|m| m.legal_hold);
+            tx.execute(
+                &format!("DELETE FROM records WHERE {column} = ?1 AND legal_hold = 0"),
+                [&id],
+            )
+            .map_err(map_err)?;
+            let consents_deleted = match whose {
+                Pinned::Subject => tx
+                    .execute("DELETE FROM consents WHERE subject = ?1", [&id])
+                    .map_err(map_err)? as u64,
+                Pinned::Tenant => 0,
+            };
+            tx.execute(&format!("DELETE FROM {pins} WHERE {column} = ?1"), [&id])
+                .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            // secure_delete zeroed the rows in their pages; the WAL still
+            // holds older page images with their metadata. Best effort: a
+            // busy reader only delays this to the next automatic
+            // checkpoint, and the payloads are unreadable once the data
+            // keys are destroyed anyway.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            Ok(SubjectErasure {
+                deleted,
+                held,
+                consents_deleted,
+            })
         })
         .await
     }
