@@ -222,7 +222,8 @@ impl RecordService {
     }
 
     /// Stores a record: redacted unless `raw`, encrypted under the
-    /// subject's data key, expiring after its kind's retention.
+    /// subject's data key (its key within the tenant, when the record is
+    /// kept for one), expiring after its kind's retention.
     pub async fn put(&self, new: NewRecord, now: i64) -> Result<RecordMeta, RecordError> {
         check_label("subject", &new.subject)?;
         check_label("kind", &new.kind)?;
