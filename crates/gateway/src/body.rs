@@ -205,7 +205,7 @@ impl UploadCheck {
 /// refusal ends the body with an error and is kept in [`UploadCheck`].
 pub struct SniffedBody<B> {
     inner: B,
-    sniffer: Option<amanah_media::Sniffer>,
+    sniffer: Option<amanah_media::BodySniffer>,
     /// The newest frame, passed on when the next one or the end arrives.
     held: Option<Frame<Bytes>>,
     /// The end was judged: release `held`, then end.
@@ -220,10 +220,15 @@ impl<B> std::fmt::Debug for SniffedBody<B> {
 }
 
 impl<B> SniffedBody<B> {
-    pub fn new(inner: B, limits: amanah_media::Limits) -> Self {
+    /// `content_type` is the request's: a `multipart/form-data` body has
+    /// its file part checked.
+    pub fn new(inner: B, limits: amanah_media::Limits, content_type: Option<&str>) -> Self {
         Self {
             inner,
-            sniffer: Some(amanah_media::Sniffer::new(limits)),
+            sniffer: Some(amanah_media::BodySniffer::for_content_type(
+                content_type,
+                limits,
+            )),
             held: None,
             judged: false,
             check: Arc::default(),
@@ -278,7 +283,7 @@ where
                     }
                 }
                 Poll::Ready(None) => {
-                    let finished = this.sniffer.take().map(amanah_media::Sniffer::finish);
+                    let finished = this.sniffer.take().map(amanah_media::BodySniffer::finish);
                     if let Some(Err(r)) = finished {
                         return this.refuse(r);
                     }
@@ -430,6 +435,7 @@ mod tests {
         let mut truncated = SniffedBody::new(
             frames(wav_frames(16_000, 8_000)),
             amanah_media::Limits::audio(),
+            None,
         );
         let check = truncated.check();
         let first = truncated.frame().await.unwrap().unwrap();
@@ -448,6 +454,7 @@ mod tests {
         let mut whole = SniffedBody::new(
             frames(wav_frames(8_000, 8_000)),
             amanah_media::Limits::audio(),
+            None,
         );
         let mut got = 0;
         while let Some(frame) = whole.frame().await {

@@ -289,7 +289,11 @@ impl Gateway {
             //    content sniffer before it is forwarded (415, 422, 413),
             //    and nothing is buffered beyond a 64 KiB header window.
             if let Some(limits) = &route.upload {
-                let sniffed = SniffedBody::new(body, limits.clone());
+                let content_type = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                let sniffed = SniffedBody::new(body, limits.clone(), content_type);
                 upload = Some(sniffed.check());
                 body = http_body_util::BodyExt::boxed(sniffed);
             }

@@ -75,3 +75,36 @@ pub fn check_media_sniff(data: &[u8]) -> Result<Verdict, Rejection> {
     }
     whole
 }
+
+/// The boundary the `media_multipart` fuzz target's bodies use.
+pub const FUZZ_BOUNDARY: &str = "fuzzb";
+
+fn multipart_chunked(body: &[u8], size: usize) -> Result<Verdict, Rejection> {
+    let mut m = crate::MultipartSniffer::new(FUZZ_BOUNDARY, Limits::default());
+    for chunk in body.chunks(size.max(1)) {
+        m.push(chunk)?;
+    }
+    m.finish()
+}
+
+/// `data[0]` picks the chunk size (`1 + low 6 bits`); the rest is a
+/// `multipart/form-data` body with boundary [`FUZZ_BOUNDARY`]. Reads it
+/// whole, in chunks and (when short) byte by byte.
+///
+/// # Panics
+///
+/// When the results differ: a delimiter or header cut across chunks was
+/// read differently.
+pub fn check_multipart_sniff(data: &[u8]) -> Result<Verdict, Rejection> {
+    let Some((&sel, body)) = data.split_first() else {
+        return Err(Rejection::malformed("empty body"));
+    };
+    let size = usize::from(sel & 0x3F) + 1;
+    let whole = multipart_chunked(body, body.len());
+    let chunked = multipart_chunked(body, size);
+    assert_eq!(whole, chunked, "chunks of {size} differ from whole");
+    if body.len() <= 8192 {
+        assert_eq!(whole, multipart_chunked(body, 1), "byte by byte differs");
+    }
+    whole
+}

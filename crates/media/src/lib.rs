@@ -41,6 +41,7 @@ pub mod fuzz_checks;
 mod limits;
 mod mp3;
 mod mp4;
+mod multipart;
 mod ogg;
 mod read;
 mod rejection;
@@ -51,5 +52,6 @@ mod zip;
 
 pub use format::{Format, FormatSet};
 pub use limits::Limits;
+pub use multipart::{form_data_boundary, BodySniffer, MultipartSniffer, MAX_PART_HEADERS};
 pub use rejection::Rejection;
 pub use sniffer::{sniff, Progress, Sniffer, Verdict, HEADER_BUFFER};

@@ -156,3 +156,26 @@ fn accepted_seeds_report_their_format() {
         assert_eq!(check_media_sniff(data).unwrap().format, format, "{name}");
     }
 }
+
+/// Every multipart seed replays without a panic and reads the same in any
+/// chunking (`check_multipart_sniff` asserts it); the accepted ones are
+/// the `ok_` seeds.
+#[test]
+fn multipart_seeds_replay() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/media_multipart");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let data = std::fs::read(&path).unwrap();
+        let result = amanah_media::fuzz_checks::check_multipart_sniff(&data);
+        assert_eq!(
+            result.is_ok(),
+            name.starts_with("ok_"),
+            "{name}: {result:?}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 10, "seeds missing in {}", dir.display());
+}

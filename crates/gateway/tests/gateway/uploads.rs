@@ -164,3 +164,63 @@ fn futures_util_stream(
     }
     Chunks(chunks.into())
 }
+
+/// OpenAI-style transcription uploads are `multipart/form-data`: the file
+/// part is what is checked, and the whole form reaches the model.
+#[tokio::test]
+async fn multipart_uploads_have_their_file_part_checked() {
+    let mut h = Harness::with(Setup {
+        route: "upload = \"audio\"\n".into(),
+        ..Setup::default()
+    })
+    .await;
+    let key = h.key().await;
+    let c = client();
+    let form = |file: &[u8]| {
+        let mut b = Vec::new();
+        b.extend_from_slice(
+            b"--XbOuNd\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n",
+        );
+        b.extend_from_slice(b"--XbOuNd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"call.wav\"\r\nContent-Type: audio/wav\r\n\r\n");
+        b.extend_from_slice(file);
+        b.extend_from_slice(b"\r\n--XbOuNd--\r\n");
+        b
+    };
+    let send_form = |body: Vec<u8>| {
+        Request::post(h.url("/v1/audio/transcriptions"))
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "multipart/form-data; boundary=XbOuNd")
+            .body(full(Bytes::from(body)))
+            .unwrap()
+    };
+    let good = form(&wav(16_000, 2, 2));
+    let (status, _, body) = send(&c, send_form(good.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(h.last_seen().body, good);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.resize(400, 3);
+    let (status, _, body) = send(&c, send_form(form(&png))).await;
+    assert_error(
+        status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &body,
+        "unsupported_media_type",
+    );
+    let (status, _, body) = send(&c, send_form(form(&wav(96_000, 1, 1)))).await;
+    assert_error(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &body,
+        "invalid_upload",
+    );
+    // A form without a file part is no upload.
+    let no_file = b"--XbOuNd\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--XbOuNd--\r\n".to_vec();
+    let (status, _, body) = send(&c, send_form(no_file)).await;
+    assert_error(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &body,
+        "invalid_upload",
+    );
+    h.finish().await;
+}
