@@ -49,6 +49,9 @@ enum Command {
     /// Master keys: status, rotate, rewrap data keys, retire old versions.
     #[command(subcommand)]
     Keyring(commands::keyring::Command),
+    /// The tamper-evident audit log: verify it against its signed checkpoints.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
     /// Detect personal data and secrets (`pii detect` for labelled JSON lines).
     #[command(subcommand)]
     Pii(commands::pii::Command),
@@ -85,6 +88,7 @@ fn main() -> std::process::ExitCode {
             Command::Records(cmd) => commands::records::run(cmd).await,
             Command::Subjects(cmd) => commands::subjects::run(cmd).await,
             Command::Keyring(cmd) => commands::keyring::run(cmd).await,
+            Command::Audit(cmd) => commands::audit::run(cmd).await,
             Command::Pii(cmd) => commands::pii::run(cmd),
             Command::Scan(args) => commands::scan::run(args),
             Command::Redact(args) => commands::redact::run(args),

@@ -40,6 +40,15 @@ pub trait AuditStore: Send + Sync + 'static {
     /// stored (by row, not by `seq`: a reordering must stay visible).
     async fn events_from(&self, from: i64, limit: u32) -> Result<Vec<AuditRow>, StoreError>;
 
+    /// Up to `limit` events stored after row position `after` (0: from
+    /// the start), each with its position, in the order written: the pages
+    /// a verifier reads, whatever the rows' `seq` claim.
+    async fn events_by_row(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, AuditRow)>, StoreError>;
+
     /// Up to `limit` events at or after `time_unix_ms`, oldest first.
     async fn events_since(
         &self,

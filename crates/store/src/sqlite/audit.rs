@@ -117,6 +117,21 @@ impl AuditStore for SqliteAuditStore {
         })
     }
 
+    async fn events_by_row(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, AuditRow)>, StoreError> {
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS}, row_order FROM audit_events WHERE row_order > ?1
+                 ORDER BY row_order LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![after, limit], |r| Ok((r.get(5)?, row(r)?)))?;
+            rows.collect()
+        })
+    }
+
     async fn events_since(
         &self,
         time_unix_ms: i64,
