@@ -44,3 +44,26 @@ commit() {
   fi
   [[ -n $head ]] && echo "${head:0:7}" || echo unknown
 }
+
+# cores FIELD TICKS0 TICKS1 SECONDS: cores' worth of field FIELD of
+# `machine_ticks` (1 busy, 2 idle, 3 steal) between two readings.
+cores() {
+  awk -v f="$1" -v a="$2" -v b="$3" -v s="$4" -v h="$(getconf CLK_TCK)" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / h / s }'
+}
+
+# wait_for_idle SECONDS: samples the machine for 3 s at a time until fewer
+# than 0.10 cores are busy, or SECONDS have passed; leaves the last sample
+# in BG (busy cores) and BG_STEAL. Logs through the caller's `log`.
+wait_for_idle() {
+  local limit=$1 waited=0 t0 t1
+  while :; do
+    t0=$(machine_ticks); sleep 3; t1=$(machine_ticks)
+    BG=$(cores 1 "$t0" "$t1" 3)
+    BG_STEAL=$(cores 3 "$t0" "$t1" 3)
+    awk -v b="$BG" 'BEGIN {exit !(b > 0.10)}' || break
+    ((waited >= limit)) && break
+    ((waited == 0)) && log "machine busy ($BG cores); waiting up to ${limit}s for it to be idle"
+    waited=$((waited + 3))
+  done
+}

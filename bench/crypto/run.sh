@@ -48,21 +48,7 @@ log "cargo bench -p amanah-crypto --bench envelope --no-run"
 cargo bench -q -p amanah-crypto --bench envelope --no-run 2>&1 | grep -v '^ *Executable' >&2 || true
 
 # ------------------------------------------------------------ load
-# Fields of `machine_ticks` (bench/lib.sh): busy, idle, steal.
-cores() { # FIELD TICKS0 TICKS1 SECONDS
-  awk -v f="$1" -v a="$2" -v b="$3" -v s="$4" -v h="$CLK_TCK" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / h / s }'
-}
-waited=0
-while :; do
-  t0=$(machine_ticks); sleep 3; t1=$(machine_ticks)
-  BG=$(cores 1 "$t0" "$t1" 3)
-  awk -v b="$BG" 'BEGIN {exit !(b > 0.10)}' || break
-  ((waited >= WAIT_IDLE)) && break
-  ((waited == 0)) && log "machine busy ($BG cores); waiting up to ${WAIT_IDLE}s for it to be idle"
-  waited=$((waited + 3))
-done
-BG_STEAL=$(cores 3 "$t0" "$t1" 3)
+wait_for_idle "$WAIT_IDLE"
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "background load before starting: $BG cores busy, $BG_STEAL steal (of $(nproc)), load average $LOADAVG_BEFORE"
 awk -v b="$BG" 'BEGIN {exit !(b > 0.5)}' &&

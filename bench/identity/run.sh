@@ -38,23 +38,8 @@ for b in "${BENCHES[@]}"; do
 done
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-# Fields of `machine_ticks` (bench/lib.sh): busy, idle, steal.
-cores() { # FIELD TICKS0 TICKS1 SECONDS
-  awk -v f="$1" -v a="$2" -v b="$3" -v s="$4" -v h="$CLK_TCK" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / h / s }'
-}
-busy_cores() { cores 1 "$@"; }
 
-waited=0
-while :; do
-  t0=$(machine_ticks); sleep 3; t1=$(machine_ticks)
-  BG=$(busy_cores "$t0" "$t1" 3)
-  awk -v b="$BG" 'BEGIN {exit !(b > 0.10)}' || break
-  ((waited >= WAIT_IDLE)) && break
-  ((waited == 0)) && log "machine busy ($BG cores); waiting up to ${WAIT_IDLE}s for it to be idle"
-  waited=$((waited + 3))
-done
-BG_STEAL=$(cores 3 "$t0" "$t1" 3)
+wait_for_idle "$WAIT_IDLE"
 log "background load before starting: $BG cores busy, $BG_STEAL steal (of $(nproc))"
 
 # Runs one bench; prints the other processes' load during it and the

@@ -75,20 +75,7 @@ DETECT=$TARGET/release/examples/detect_jsonl
 THROUGHPUT=$TARGET/release/examples/throughput
 
 # ------------------------------------------------------------ load
-# Fields of `machine_ticks` (bench/lib.sh): busy, idle, steal.
-busy_cores() { # TICKS0 TICKS1 SECONDS
-  awk -v a="$1" -v b="$2" -v s="$3" -v h="$CLK_TCK" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); printf "%.2f", (y[1] - x[1]) / h / s }'
-}
-waited=0
-while :; do
-  t0=$(machine_ticks); sleep 3; t1=$(machine_ticks)
-  BG=$(busy_cores "$t0" "$t1" 3)
-  awk -v b="$BG" 'BEGIN {exit !(b > 0.10)}' || break
-  ((waited >= WAIT_IDLE)) && break
-  ((waited == 0)) && log "machine busy ($BG cores); waiting up to ${WAIT_IDLE}s for it to be idle"
-  waited=$((waited + 3))
-done
+wait_for_idle "$WAIT_IDLE"
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "background load before starting: $BG cores busy of $(nproc), load average $LOADAVG_BEFORE"
 awk -v b="$BG" 'BEGIN {exit !(b > 0.5)}' &&

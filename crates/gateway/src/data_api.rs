@@ -210,6 +210,13 @@ impl std::fmt::Debug for DataApi {
     }
 }
 
+/// Whose region pin an endpoint sets.
+#[derive(Debug, Clone, Copy)]
+enum Pinned {
+    Subject,
+    Tenant,
+}
+
 fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> GatewayError {
     AdminError::Invalid(message.into()).into()
 }
@@ -276,7 +283,8 @@ impl DataApi {
             }
             (Method::PUT, ["subjects", id, "regions"]) => {
                 let id = (*id).to_owned();
-                self.regions(&id, req, principal, now).await
+                self.set_pin(Pinned::Subject, &id, req, principal, now)
+                    .await
             }
             (Method::DELETE, ["tenants", id]) => {
                 self.require(principal, "tenants:erase", None, now).await?;
@@ -292,7 +300,7 @@ impl DataApi {
             }
             (Method::PUT, ["tenants", id, "regions"]) => {
                 let id = (*id).to_owned();
-                self.tenant_regions(&id, req, principal, now).await
+                self.set_pin(Pinned::Tenant, &id, req, principal, now).await
             }
             (Method::GET, ["tenants", id, "regions"]) => {
                 self.require(principal, "tenants:read", None, now).await?;
@@ -605,62 +613,42 @@ impl DataApi {
         Ok(reply(StatusCode::CREATED, &consent_json(&event)))
     }
 
-    async fn regions(
+    /// `PUT .../{id}/regions` for a subject or a tenant.
+    async fn set_pin(
         &self,
-        subject: &str,
+        whose: Pinned,
+        id: &str,
         req: Request<Incoming>,
         principal: &Principal,
         now: i64,
     ) -> Result<Response<Body>, GatewayError> {
-        self.require(principal, "subjects:write", None, now).await?;
-        let regions = read_regions(req, "subject", subject).await?;
-        self.store
-            .set_subject_regions(subject, regions.as_deref())
-            .await?;
+        let (permission, label) = match whose {
+            Pinned::Subject => ("subjects:write", "subject"),
+            Pinned::Tenant => ("tenants:write", "tenant"),
+        };
+        self.require(principal, permission, None, now).await?;
+        let body: PutRegions = read_json_limited(req, 64 * 1024, DOCS).await?;
+        crate::records::check_label(label, id)?;
+        if let Some(regions) = &body.regions {
+            if regions.is_empty() {
+                return Err(invalid(
+                    "regions: name at least one, or send null to remove the pin",
+                ));
+            }
+            for r in regions {
+                crate::records::check_label("region", r)?;
+            }
+        }
+        let regions = body.regions.as_deref();
+        match whose {
+            Pinned::Subject => self.store.set_subject_regions(id, regions).await?,
+            Pinned::Tenant => self.store.set_tenant_regions(id, regions).await?,
+        }
         Ok(reply(
             StatusCode::OK,
-            &json!({ "subject": subject, "regions": regions }),
+            &json!({ label: id, "regions": regions }),
         ))
     }
-
-    async fn tenant_regions(
-        &self,
-        tenant: &str,
-        req: Request<Incoming>,
-        principal: &Principal,
-        now: i64,
-    ) -> Result<Response<Body>, GatewayError> {
-        self.require(principal, "tenants:write", None, now).await?;
-        let regions = read_regions(req, "tenant", tenant).await?;
-        self.store
-            .set_tenant_regions(tenant, regions.as_deref())
-            .await?;
-        Ok(reply(
-            StatusCode::OK,
-            &json!({ "tenant": tenant, "regions": regions }),
-        ))
-    }
-}
-
-/// A `{"regions": [...] | null}` body for the pin of `id`, checked.
-async fn read_regions(
-    req: Request<Incoming>,
-    what: &'static str,
-    id: &str,
-) -> Result<Option<Vec<String>>, GatewayError> {
-    let body: PutRegions = read_json_limited(req, 64 * 1024, DOCS).await?;
-    crate::records::check_label(what, id)?;
-    if let Some(regions) = &body.regions {
-        if regions.is_empty() {
-            return Err(invalid(
-                "regions: name at least one, or send null to remove the pin",
-            ));
-        }
-        for r in regions {
-            crate::records::check_label("region", r)?;
-        }
-    }
-    Ok(body.regions)
 }
 
 /// One query parameter, percent-decoded.

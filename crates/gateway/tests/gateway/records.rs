@@ -709,3 +709,27 @@ async fn a_master_key_sealed_elsewhere_is_imported() {
     h.remember_secret(root.trim());
     h.finish().await;
 }
+
+/// The README's two promises about the data API's answers: they are never
+/// cached, and they spend the caller's rate-limit budget like a route.
+#[tokio::test]
+async fn data_api_answers_are_not_cached_and_are_rate_limited() {
+    let mut h = Harness::with(Setup {
+        top: "[rate_limits]\nper_principal = { requests = 3, period_secs = 60 }\n".into(),
+        ..Setup::default()
+    })
+    .await;
+    let (_, reader) = h.key_for(&["case_worker"], HOUR).await;
+    let c = client();
+    let list = h.url("/v1/records?subject=nobody");
+    for _ in 0..3 {
+        let (status, headers, _) = send(&c, request("GET", &list, &reader, None)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["cache-control"], "no-store");
+        assert!(headers.contains_key("ratelimit-remaining"));
+    }
+    let (status, headers, body) = send(&c, request("GET", &list, &reader, None)).await;
+    assert_error(status, StatusCode::TOO_MANY_REQUESTS, &body, "rate_limited");
+    assert!(headers.contains_key("retry-after"));
+    h.finish().await;
+}
