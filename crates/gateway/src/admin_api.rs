@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::{AccessControl, AccessError};
+use crate::audit::AuditNote;
 use crate::body::{empty, full, Body};
 use crate::config::Config;
 use crate::error::{AuthFailure, GatewayError};
@@ -701,6 +702,7 @@ impl AdminApi {
         peer: SocketAddr,
         identifier: &Identifier,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
         let path = req.uri().path().to_owned();
         let rest = path
@@ -708,6 +710,7 @@ impl AdminApi {
             .filter(|r| r.starts_with('/'))
             .ok_or(GatewayError::NotFound)?;
         let matched = match_path(req.method(), rest)?;
+        describe(matched.endpoint, &matched.params, note);
         if let Some(quota) = self.per_ip {
             let decision = self
                 .limiter
@@ -722,11 +725,12 @@ impl AdminApi {
         let endpoint = matched.endpoint;
         match endpoint.access {
             Access::Public if endpoint.path == "/openapi.json" => {
-                self.public(endpoint.path, req, now).await
+                note.skip = true;
+                self.public(endpoint.path, req, now, note).await
             }
             Access::Public => {
                 self.check_failure_budget(peer).await?;
-                let result = self.public(endpoint.path, req, now).await;
+                let result = self.public(endpoint.path, req, now, note).await;
                 if matches!(result, Err(GatewayError::Unauthenticated(_))) {
                     self.count_failure(peer).await?;
                 }
@@ -741,21 +745,35 @@ impl AdminApi {
                     .session(&token, now)
                     .await?
                     .ok_or(GatewayError::Unauthenticated(AuthFailure::Expired))?;
+                note.actor = Some(format!("user:{}", current.user.id));
                 if endpoint.method != Method::GET {
                     self.check_csrf(req.headers(), &token)?;
                 }
                 self.signed_in(endpoint, req, &token, current, now).await
             }
             Access::Permission(permission) => {
-                let caller = self.caller(req.headers(), peer, identifier, now).await?;
+                let caller = match self.caller(req.headers(), peer, identifier, now).await {
+                    Ok(caller) => caller,
+                    Err(e) => {
+                        if matches!(e, GatewayError::Unauthenticated(_)) {
+                            note.actor = crate::identify::claimed_account(req.headers());
+                        }
+                        return Err(e);
+                    }
+                };
+                note.actor = Some(caller.principal.id.clone());
                 if caller.via_session && endpoint.method != Method::GET {
                     let token = session_cookie(req.headers()).unwrap_or_default().to_owned();
                     self.check_csrf(req.headers(), &token)?;
                 }
                 let policy = self.access.policy().await?;
                 authorize(&policy, &caller.principal, permission, now)?;
-                self.manage(endpoint, &params, req, &policy, &caller.principal, now)
-                    .await
+                let acting = Acting {
+                    policy: &policy,
+                    actor: &caller.principal,
+                    now,
+                };
+                self.manage(endpoint, &params, req, acting, note).await
             }
         }
     }
@@ -848,6 +866,7 @@ impl AdminApi {
         path: &'static str,
         req: Request<Incoming>,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
         match path {
             "/openapi.json" => {
@@ -868,15 +887,21 @@ impl AdminApi {
                     (None, Some(code)) => Some(SecondFactor::Recovery(secret(code))),
                     (None, None) => None,
                 };
+                let username = body.username.clone();
                 let attempt = LoginAttempt {
                     username: body.username,
                     password: secret(body.password),
                     second_factor,
                 };
+                note.detail("method", "password");
                 match self.users.login(attempt, now).await {
-                    Ok(session) => Ok(self.login_response(&session, StatusCode::OK)),
+                    Ok(session) => {
+                        note.actor = Some(format!("user:{}", session.user.id));
+                        Ok(self.login_response(&session, StatusCode::OK))
+                    }
                     Err(LoginError::Denied(reason)) => {
                         tracing::info!(reason = %reason, "admin sign-in refused");
+                        self.note_claimed_user(&username, reason, now, note).await;
                         Err(denied())
                     }
                     Err(LoginError::MfaRequired) => Err(AdminError::MfaRequired.into()),
@@ -888,6 +913,7 @@ impl AdminApi {
             }
             "/setup" => {
                 let body: SetupBody = read_json(req).await?;
+                note.sensitive("username", body.username.as_str());
                 match self
                     .users
                     .complete_setup(
@@ -906,6 +932,7 @@ impl AdminApi {
             }
             "/mfa/totp" => {
                 let body: EnrollBody = read_json(req).await?;
+                note.sensitive("username", body.username.as_str());
                 let enrollment = self
                     .users
                     .begin_totp(&body.username, &secret(body.password), now)
@@ -920,6 +947,7 @@ impl AdminApi {
             }
             "/mfa/totp/confirm" => {
                 let body: ConfirmBody = read_json(req).await?;
+                note.sensitive("username", body.username.as_str());
                 let codes = self
                     .users
                     .confirm_totp(&body.username, &secret(body.password), &body.code, now)
@@ -991,10 +1019,10 @@ impl AdminApi {
         endpoint: &Endpoint,
         params: &[String],
         req: Request<Incoming>,
-        policy: &Policy,
-        actor: &Principal,
-        now: i64,
+        acting: Acting<'_>,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
+        let Acting { policy, actor, now } = acting;
         let param = |i: usize| params.get(i).map(String::as_str).unwrap_or_default();
         match (endpoint.method.clone(), endpoint.path) {
             (Method::GET, "/keys") => Ok(reply(StatusCode::OK, &self.keys.list(now).await?)),
@@ -1004,6 +1032,7 @@ impl AdminApi {
             }
             (Method::POST, "/keys") => {
                 let body: CreateKeyBody = read_json(req).await?;
+                note.detail("roles", body.roles.join(","));
                 may_confer_roles(policy, actor, &body.roles, now)?;
                 if let Some(unknown) = body
                     .scopes
@@ -1027,6 +1056,7 @@ impl AdminApi {
                     _ => return Err(invalid("service and instance go together")),
                 };
                 let (key, info) = self.keys.create(&spec, now).await?;
+                note.resource = Some(format!("key:{}", info.id));
                 tracing::info!(key.id = %info.id, by = %actor.id, "API key created through the admin API");
                 Ok(reply(
                     StatusCode::CREATED,
@@ -1054,6 +1084,7 @@ impl AdminApi {
                     None => self.rotation_grace,
                 };
                 let rotated = self.keys.rotate(param(0), grace, now).await?;
+                note.detail("successor", rotated.info.id.as_str());
                 tracing::info!(key.id = param(0), successor = %rotated.info.id, by = %actor.id, "API key rotated through the admin API");
                 Ok(reply(
                     StatusCode::CREATED,
@@ -1072,6 +1103,8 @@ impl AdminApi {
             }
             (Method::POST, "/users") => {
                 let body: CreateUserBody = read_json(req).await?;
+                note.resource = Some(format!("user:{}", body.username.to_ascii_lowercase()));
+                note.detail("roles", body.roles.join(","));
                 may_confer_roles(policy, actor, &body.roles, now)?;
                 let (user, token) = self.users.create(&body.username, &body.roles, now).await?;
                 Ok(reply(
@@ -1081,6 +1114,7 @@ impl AdminApi {
             }
             (Method::PUT, "/users/{username}/roles") => {
                 let body: RolesBody = read_json(req).await?;
+                note.detail("roles", body.roles.join(","));
                 self.may_manage_user(policy, actor, param(0), now).await?;
                 may_confer_roles(policy, actor, &body.roles, now)?;
                 let user = self.users.set_roles(param(0), &body.roles, now).await?;
@@ -1224,6 +1258,8 @@ impl AdminApi {
             }
             (Method::POST, "/grants") => {
                 let body: GrantBody = read_json(req).await?;
+                note.detail("role", body.role.as_str());
+                note.detail("principal", body.principal.as_str());
                 may_confer_roles(policy, actor, std::slice::from_ref(&body.role), now)?;
                 let grant = self
                     .access
@@ -1236,6 +1272,7 @@ impl AdminApi {
                         now,
                     )
                     .await?;
+                note.resource = Some(format!("grant:{}", grant.id));
                 Ok(reply(StatusCode::CREATED, &grant_json(&grant)))
             }
             (Method::DELETE, "/grants/{id}") => {
@@ -1246,6 +1283,28 @@ impl AdminApi {
                 }
             }
             _ => Err(GatewayError::NotFound),
+        }
+    }
+
+    /// Who a refused sign-in claimed to be: the user's id when the name
+    /// exists, else only a keyed hash of the name (people type passwords
+    /// into username fields).
+    async fn note_claimed_user(
+        &self,
+        username: &str,
+        reason: users::DenyReason,
+        now: i64,
+        note: &mut AuditNote,
+    ) {
+        note.detail("reason", reason.as_str());
+        if let Some(until) = reason.locked_now() {
+            note.detail("locked_until", until.to_string());
+        }
+        match self.users.get(username, now).await {
+            Ok(user) if reason != users::DenyReason::UnknownUser => {
+                note.actor = Some(format!("user:{}", user.id));
+            }
+            _ => note.sensitive("username", username),
         }
     }
 
@@ -1290,6 +1349,65 @@ impl AdminApi {
             "effective_permissions": strings(role.effective_permissions()),
         })
     }
+}
+
+/// Who carries out a management request, under which policy, when.
+#[derive(Clone, Copy)]
+struct Acting<'a> {
+    policy: &'a Policy,
+    actor: &'a Principal,
+    now: i64,
+}
+
+/// The audit action and resource of an admin endpoint.
+fn describe(endpoint: &Endpoint, params: &[&str], note: &mut AuditNote) {
+    let action = match (endpoint.method.as_str(), endpoint.path) {
+        ("POST", "/session") => "auth.login",
+        ("GET", "/session") => "session.read",
+        ("DELETE", "/session") => "auth.logout",
+        ("POST", "/setup") => "user.setup",
+        ("POST", "/mfa/totp") => "mfa.enroll",
+        ("POST", "/mfa/totp/confirm") => "mfa.confirm",
+        ("POST", "/mfa/recovery-codes") => "mfa.recovery_codes",
+        ("POST", "/password") => "user.password",
+        ("GET", "/keys") => "key.list",
+        ("POST", "/keys") => "key.create",
+        ("GET", "/keys/{id}") => "key.read",
+        ("DELETE", "/keys/{id}") => "key.revoke",
+        ("POST", "/keys/{id}/rotate") => "key.rotate",
+        ("GET", "/users") => "user.list",
+        ("POST", "/users") => "user.create",
+        ("GET", "/users/{username}") => "user.read",
+        ("PUT", "/users/{username}/roles") => "user.roles",
+        ("POST", "/users/{username}/disable") => "user.disable",
+        ("POST", "/users/{username}/enable") => "user.enable",
+        ("POST", "/users/{username}/reset-password") => "user.reset_password",
+        ("POST", "/users/{username}/reset-mfa") => "user.reset_mfa",
+        ("DELETE", "/users/{username}/sessions") => "user.revoke_sessions",
+        ("GET", "/locks") => "lock.list",
+        ("PUT", "/locks/{username}") => "user.lock",
+        ("DELETE", "/locks/{username}") => "user.unlock",
+        ("GET", "/roles") => "role.list",
+        ("GET", "/roles/{name}") => "role.read",
+        ("PUT", "/roles/{name}") => "role.put",
+        ("DELETE", "/roles/{name}") => "role.delete",
+        ("GET", "/grants") => "grant.list",
+        ("POST", "/grants") => "grant.create",
+        ("DELETE", "/grants/{id}") => "grant.revoke",
+        _ => "admin.request",
+    };
+    let kind = match endpoint.path.split('/').nth(1) {
+        Some("keys") => "key",
+        Some("users" | "locks") => "user",
+        Some("roles") => "role",
+        Some("grants") => "grant",
+        _ => "admin",
+    };
+    let resource = match params.first() {
+        Some(p) => format!("{kind}:{}", crate::pipeline::truncate(p, 128)),
+        None => kind.to_owned(),
+    };
+    note.set(action, resource);
 }
 
 /// Decodes `%XX` escapes and `+` in a query value; `None` for a broken

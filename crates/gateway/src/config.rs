@@ -12,11 +12,14 @@
 //! values, file permissions) by [`SecretRef::resolve`] when the process
 //! that needs it starts.
 
+mod audit;
 mod identity;
 mod overrides;
 mod privacy;
 pub mod raw;
 mod records;
+
+pub use audit::AuditFailure;
 mod secrets;
 mod validate;
 
@@ -102,6 +105,12 @@ pub mod defaults {
     pub const KEY_STORE_FILE: &str = "keys.db";
     pub const KEY_ROTATION_DAYS: u64 = 90;
     pub const CLEANUP_INTERVAL_SECS: u64 = 300;
+    pub const AUDIT_STORE_FILE: &str = "audit.db";
+    pub const AUDIT_SIGNING_KEY_FILE: &str = "audit-signing.key";
+    pub const AUDIT_CHECKPOINT_EVERY_EVENTS: u64 = 1_000;
+    pub const AUDIT_CHECKPOINT_EVERY_SECS: u64 = 60;
+    /// Seven years (with two leap days).
+    pub const AUDIT_RETENTION_DAYS: u64 = 2_557;
     pub const SWEEP_BATCH: u64 = 500;
     /// `max_body_bytes` of a route with `upload` that sets none.
     pub const UPLOAD_MAX_BYTES: u64 = 500_000_000;
@@ -187,7 +196,31 @@ pub struct Config {
     pub privacy: Privacy,
     pub keyring: KeyringConfig,
     pub records: Records,
+    pub audit: AuditConfig,
     pub routes: Vec<Route>,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// The audit log's store (`audit.db`).
+    pub store: PathBuf,
+    /// The checkpoint signing key (PKCS#8, owner-only); its public half
+    /// sits beside it with the extension `.pub`.
+    pub signing_key: PathBuf,
+    /// This gateway's name in every event and checkpoint.
+    pub node: String,
+    /// A checkpoint after this many events (0: by time only).
+    pub checkpoint_every_events: u64,
+    /// A checkpoint this long after the previous one when events were
+    /// written meanwhile (0: by count only).
+    pub checkpoint_every: Duration,
+    /// Checkpoints are also appended to this file (the external anchor).
+    pub checkpoint_file: Option<PathBuf>,
+    /// Events older than this are pruned, up to a checkpoint; `None`: kept.
+    pub retention: Option<Duration>,
+    /// The default for routes without their own `audit` key.
+    pub on_failure: AuditFailure,
 }
 
 /// Where the root key comes from.
@@ -396,6 +429,9 @@ pub struct Route {
     /// Request bodies are uploads checked by content while they stream
     /// (format, sample rate, duration, size).
     pub upload: Option<amanah_media::Limits>,
+    /// When the request's audit event cannot be written: refuse (503) or
+    /// serve and alert.
+    pub audit: AuditFailure,
 }
 
 /// The deployment-wide settings of the privacy stage.

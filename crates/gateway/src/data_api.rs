@@ -39,6 +39,7 @@ use serde_json::json;
 
 use crate::access::AccessControl;
 use crate::admin_api::{no_content, read_json_limited, reply, AdminError};
+use crate::audit::AuditNote;
 use crate::body::Body;
 use crate::error::GatewayError;
 use crate::records::{
@@ -237,6 +238,45 @@ impl From<RecordError> for GatewayError {
     }
 }
 
+/// The audit action and resource of a data-API request. Subject ids are
+/// personal data (often an email address): they go into the event only
+/// as keyed hashes.
+fn describe(method: &Method, segments: &[&str], note: &mut AuditNote) {
+    let action = match (method, segments) {
+        (&Method::POST, ["records"]) => "record.put",
+        (&Method::GET, ["records"]) => "record.list",
+        (&Method::GET, ["records", _]) => "record.read",
+        (&Method::DELETE, ["records", _]) => "record.delete",
+        (&Method::PUT, ["records", _, "legal-hold"]) => "record.hold",
+        (&Method::DELETE, ["subjects", _]) => "subject.erase",
+        (&Method::GET, ["subjects", _, "export"]) => "subject.export",
+        (&Method::GET, ["subjects", _, "consents"]) => "consent.list",
+        (&Method::POST, ["subjects", _, "consents"]) => "consent.record",
+        (&Method::PUT, ["subjects", _, "regions"]) => "subject.regions",
+        (&Method::DELETE, ["tenants", _]) => "tenant.erase",
+        (&Method::PUT, ["tenants", _, "regions"]) => "tenant.regions",
+        (&Method::GET, ["tenants", _, "regions"]) => "tenant.regions.read",
+        _ => "data.request",
+    };
+    let resource = match segments {
+        ["records", id, ..] => format!("record:{}", crate::pipeline::truncate(id, 64)),
+        ["subjects", id, ..] => {
+            note.sensitive("subject", *id);
+            "subject".to_owned()
+        }
+        ["tenants", id, ..] => format!("tenant:{}", crate::pipeline::truncate(id, 64)),
+        _ => "records".to_owned(),
+    };
+    note.set(action, resource);
+}
+
+/// A record's subject (hashed), class and kind, for its audit event.
+fn describe_record(meta: &RecordMeta, note: &mut AuditNote) {
+    note.sensitive("subject", meta.subject.as_str());
+    note.detail("data_class", meta.data_class.as_str());
+    note.detail("kind", meta.kind.as_str());
+}
+
 impl DataApi {
     pub fn new(
         records: Arc<RecordService>,
@@ -258,16 +298,18 @@ impl DataApi {
         req: Request<Incoming>,
         principal: Principal,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
         let principal = &principal;
         let path = req.uri().path().trim_end_matches('/').to_owned();
         let segments: Vec<&str> = path.split('/').skip(2).collect();
         let method = req.method().clone();
+        describe(&method, &segments, note);
         let answer = match (method.clone(), segments.as_slice()) {
-            (Method::POST, ["records"]) => self.put(req, principal, now).await,
-            (Method::GET, ["records"]) => self.list(&req, principal, now).await,
-            (Method::GET, ["records", id]) => self.get(id, principal, now).await,
-            (Method::DELETE, ["records", id]) => self.delete(id, principal, now).await,
+            (Method::POST, ["records"]) => self.put(req, principal, now, note).await,
+            (Method::GET, ["records"]) => self.list(&req, principal, now, note).await,
+            (Method::GET, ["records", id]) => self.get(id, principal, now, note).await,
+            (Method::DELETE, ["records", id]) => self.delete(id, principal, now, note).await,
             (Method::PUT, ["records", id, "legal-hold"]) => {
                 let id = (*id).to_owned();
                 self.hold(&id, req, principal, now).await
@@ -399,6 +441,7 @@ impl DataApi {
         req: Request<Incoming>,
         principal: &Principal,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
         self.require(principal, "records:write", None, now).await?;
         let body: PutRecord = read_json_limited(req, MAX_BODY_BYTES, DOCS).await?;
@@ -438,6 +481,8 @@ impl DataApi {
                 now,
             )
             .await?;
+        note.resource = Some(format!("record:{}", meta.id));
+        describe_record(&meta, note);
         Ok(reply(StatusCode::CREATED, &meta_json(&meta)))
     }
 
@@ -446,10 +491,12 @@ impl DataApi {
         req: &Request<Incoming>,
         principal: &Principal,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
         self.require(principal, "records:read", None, now).await?;
         let subject = query_param(req, "subject")
             .ok_or_else(|| invalid("name the subject: /v1/records?subject=ID"))?;
+        note.sensitive("subject", subject.as_str());
         let mut visible = Vec::new();
         for m in self.records.list(&subject, now).await? {
             if self.cleared(principal, &m.data_class, now).await {
@@ -491,8 +538,10 @@ impl DataApi {
         id: &str,
         principal: &Principal,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
-        self.meta_for(id, principal, "records:read", now).await?;
+        let meta = self.meta_for(id, principal, "records:read", now).await?;
+        describe_record(&meta, note);
         let opened = self
             .records
             .get(id, now)
@@ -506,8 +555,10 @@ impl DataApi {
         id: &str,
         principal: &Principal,
         now: i64,
+        note: &mut AuditNote,
     ) -> Result<Response<Body>, GatewayError> {
-        self.meta_for(id, principal, "records:delete", now).await?;
+        let meta = self.meta_for(id, principal, "records:delete", now).await?;
+        describe_record(&meta, note);
         match self.records.delete(id).await? {
             DeleteOutcome::Deleted => Ok(no_content()),
             DeleteOutcome::NotFound => Err(AdminError::NotFound("no such record").into()),

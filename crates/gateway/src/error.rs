@@ -113,6 +113,13 @@ pub enum GatewayError {
     /// size); the reason names no content.
     #[error("upload refused: {0}")]
     UploadRejected(amanah_media::Rejection),
+    /// The request's audit event could not be written durably and its
+    /// route fails closed.
+    #[error("audit log unavailable: {0}")]
+    AuditUnavailable(String),
+    /// The gateway is in lockdown: only administrators are served.
+    #[error("lockdown: only administrators are served")]
+    Lockdown,
 }
 
 fn type_list(types: &[amanah_pii::EntityType]) -> String {
@@ -136,9 +143,10 @@ impl GatewayError {
             GatewayError::RequestBodyTimeout => StatusCode::REQUEST_TIMEOUT,
             GatewayError::UpstreamConnect(_) | GatewayError::Upstream(_) => StatusCode::BAD_GATEWAY,
             GatewayError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            GatewayError::Store(_)
+            | GatewayError::IdentityUnavailable(_)
+            | GatewayError::AuditUnavailable(_)
+            | GatewayError::Lockdown => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
             GatewayError::Admin(e) => e.status(),
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -166,6 +174,8 @@ impl GatewayError {
             GatewayError::UpstreamConnect(_) | GatewayError::Upstream(_) => "bad_gateway",
             GatewayError::UpstreamTimeout(_) => "gateway_timeout",
             GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => "unavailable",
+            GatewayError::AuditUnavailable(_) => "audit_unavailable",
+            GatewayError::Lockdown => "lockdown",
             GatewayError::RateLimited(..) => "rate_limited",
             GatewayError::Admin(e) => e.code(),
             GatewayError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -215,6 +225,12 @@ impl GatewayError {
                 "the data subject is pinned to regions this route's provider is not in"
             }
             GatewayError::UploadRejected(_) => "the upload was refused",
+            GatewayError::AuditUnavailable(_) => {
+                "the request could not be recorded in the audit log, so it is refused; retry later"
+            }
+            GatewayError::Lockdown => {
+                "the service is in lockdown after a security incident; only administrators are served"
+            }
         }
     }
 
@@ -243,7 +259,10 @@ impl GatewayError {
             GatewayError::UpstreamConnect(_)
             | GatewayError::UpstreamTimeout(_)
             | GatewayError::Upstream(_) => Origin::Upstream,
-            GatewayError::Store(_) | GatewayError::IdentityUnavailable(_) => Origin::Internal,
+            GatewayError::Store(_)
+            | GatewayError::IdentityUnavailable(_)
+            | GatewayError::AuditUnavailable(_)
+            | GatewayError::Lockdown => Origin::Internal,
             _ => Origin::Client,
         }
     }

@@ -95,3 +95,12 @@ impl Identifier {
         }
     }
 }
+
+/// The account a presented API key names (`key:<id>`), whether or not it
+/// verified: the id is public (it is shown in listings), the secret is
+/// never looked at. `None` for anything else, JWTs included, whose claims
+/// mean nothing before verification.
+pub fn claimed_account(headers: &HeaderMap) -> Option<String> {
+    let presented = presented_credential(headers).ok()?;
+    amanah_crypto::api_key::PresentedKey::parse(presented).map(|k| format!("key:{}", k.id()))
+}

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod admin;
 pub mod admin_api;
+pub mod audit;
 pub mod body;
 pub mod config;
 pub mod data_api;
@@ -46,7 +47,10 @@ use std::time::Duration;
 
 use amanah_crypto::api_key::KeyHasher;
 use amanah_crypto::envelope::KeyProvider;
-use amanah_store::{KeyringStore, RecordStore, SqliteKeyringStore, SqliteStore, Store, StoreError};
+use amanah_store::{
+    AuditStore, KeyringStore, RecordStore, SqliteAuditStore, SqliteKeyringStore, SqliteStore,
+    Store, StoreError,
+};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -77,15 +81,19 @@ pub enum StartError {
     },
     #[error("the keyring: {0}")]
     Keyring(#[from] keyring::KeyringError),
+    #[error("{0}")]
+    Audit(#[from] audit::AuditStartError),
 }
 
 /// The stores a gateway runs on: its state (keys, users, roles), the
-/// protected records, and the key store, which lives apart from both.
+/// protected records, and the key store and the audit log, which live
+/// apart from both.
 #[derive(Clone)]
 pub struct Stores {
     pub state: Arc<dyn Store>,
     pub records: Arc<dyn RecordStore>,
     pub keys: Arc<dyn KeyringStore>,
+    pub audit: Arc<dyn AuditStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -102,17 +110,20 @@ impl Stores {
         Ok(Self::embedded_with(config, db.clone(), db)?)
     }
 
-    /// `state` and `records` as given, the embedded key store.
+    /// `state` and `records` as given, the embedded key store and audit
+    /// log.
     pub fn embedded_with(
         config: &Config,
         state: Arc<dyn Store>,
         records: Arc<dyn RecordStore>,
     ) -> Result<Self, StoreError> {
         let keys = Arc::new(SqliteKeyringStore::open(&config.keyring.key_store)?);
+        let audit = Arc::new(SqliteAuditStore::open(&config.audit.store)?);
         Ok(Self {
             state,
             records,
             keys,
+            audit,
         })
     }
 }
@@ -303,17 +314,23 @@ pub struct Running {
     pub users: Arc<users::UserService>,
     pub records: Arc<records::RecordService>,
     pub keyring: Arc<keyring::KeyringService>,
+    pub audit: Arc<audit::AuditLog>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    audit_writer: (watch::Sender<bool>, JoinHandle<()>),
 }
 
 impl Running {
-    /// Stops accepting, drains open connections, flushes last-used times.
+    /// Stops accepting, drains open connections, writes the last audit
+    /// events and their checkpoint, flushes last-used times.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
+        let (stop, writer) = self.audit_writer;
+        let _ = stop.send(true);
+        let _ = writer.await;
         if let Err(e) = self.keys.flush_last_used().await {
             tracing::warn!(error = %e, "could not record last-used times at shutdown");
         }
@@ -331,6 +348,14 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
     let store = stores.state;
     let prepared = prepare(config)?;
     let keyring = Arc::new(open_keyring(config, stores.keys).await?);
+    let (audit_log, audit_writer) = audit::AuditLog::open(
+        &config.audit,
+        Arc::clone(&stores.audit),
+        audit::detail_hasher(prepared.server_secret.expose().as_bytes())?,
+        None,
+    )
+    .await?;
+    let audit_log = Arc::new(audit_log);
     let records = Arc::new(records::RecordService::new(
         Arc::clone(&stores.records),
         Arc::clone(&keyring),
@@ -381,7 +406,10 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
             subjects: subjects::SubjectGate::new(config, Arc::clone(&stores.records)),
         },
         privacy::PrivacyStage::new(config, prepared.server_secret.expose().as_bytes()),
-        Arc::clone(&metrics),
+        pipeline::Recorders {
+            metrics: Arc::clone(&metrics),
+            audit: Arc::clone(&audit_log),
+        },
     ));
     let admin = Arc::new(admin::AdminHandler { metrics, store });
 
@@ -412,6 +440,10 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         ..limits.clone()
     };
     let acceptor = prepared.server_tls.map(tokio_rustls::TlsAcceptor::from);
+    // The audit writer is stopped last (see `Running::shutdown`): requests
+    // still being answered while the listeners drain need it.
+    let (audit_stop, audit_rx) = watch::channel(false);
+    let audit_task = tokio::spawn(audit_writer.run(audit_rx));
     let mut tasks = vec![
         tokio::spawn(server::serve(
             traffic,
@@ -438,6 +470,13 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         config.records.sweep_batch,
         rx.clone(),
     )));
+    if let Some(retention) = config.audit.retention {
+        tasks.push(tokio::spawn(audit::prune_periodically(
+            Arc::clone(&stores.audit),
+            retention,
+            rx.clone(),
+        )));
+    }
     if let Some(period) = config.keyring.rotation_period {
         tasks.push(tokio::spawn(rotate_keys_when_due(
             Arc::clone(&keyring),
@@ -460,8 +499,10 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         users,
         records,
         keyring,
+        audit: audit_log,
         shutdown,
         tasks,
+        audit_writer: (audit_stop, audit_task),
     })
 }
 

@@ -13,8 +13,9 @@ use http::{header, HeaderMap, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
 use crate::admin_api::{self, AdminApi};
+use crate::audit::{AuditLog, AuditNote};
 use crate::body::{Body, GuardedBody, PrefixedBody, SniffedBody, Tripped, UploadCheck};
-use crate::config::Config;
+use crate::config::{AuditFailure, Config};
 use crate::data_api::{self, DataApi};
 use crate::error::{into_response, GatewayError, Origin};
 use crate::identify::Identifier;
@@ -51,6 +52,11 @@ struct Trace {
     data: bool,
     /// Values the privacy stage replaced (or found, in detect mode).
     redactions: Option<usize>,
+    /// The account a refused credential claimed (`key:<id>`), for the
+    /// audit event and the per-account alert.
+    claimed: Option<String>,
+    /// What the request did, for its audit event.
+    audit: AuditNote,
 }
 
 /// The request budgets a gateway enforces.
@@ -72,6 +78,13 @@ pub struct OwnStages {
     pub subjects: SubjectGate,
 }
 
+/// Where every request leaves its trace: the metrics and the audit log.
+#[derive(Debug)]
+pub struct Recorders {
+    pub metrics: Arc<Metrics>,
+    pub audit: Arc<AuditLog>,
+}
+
 #[derive(Debug)]
 pub struct Gateway {
     router: Router,
@@ -85,6 +98,11 @@ pub struct Gateway {
     privacy: PrivacyStage,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
+    audit: Arc<AuditLog>,
+    /// `[audit].on_failure`, for requests that matched no route.
+    audit_failure: AuditFailure,
+    /// Provider names by index, for audit events.
+    provider_names: Vec<String>,
     hsts: Option<HeaderValue>,
     limits: RequestLimits,
     /// Union of every route's methods, for CORS preflight answers.
@@ -99,8 +117,9 @@ impl Gateway {
         upstreams: Upstreams,
         own: OwnStages,
         privacy: PrivacyStage,
-        metrics: Arc<Metrics>,
+        recorders: Recorders,
     ) -> Self {
+        let Recorders { metrics, audit } = recorders;
         let mut methods: Vec<&str> = config
             .routes
             .iter()
@@ -123,6 +142,9 @@ impl Gateway {
             privacy,
             cors: CorsPolicy::new(&config.cors),
             metrics,
+            audit,
+            audit_failure: config.audit.on_failure,
+            provider_names: config.providers.iter().map(|p| p.name.clone()).collect(),
             hsts: config
                 .server
                 .tls
@@ -160,6 +182,29 @@ impl Gateway {
         Ok(())
     }
 
+    /// Step 5's identification, remembering who was identified, or which
+    /// account a refused credential claimed.
+    async fn identify(
+        &self,
+        headers: &HeaderMap,
+        peer: SocketAddr,
+        now: i64,
+        trace: &mut Trace,
+    ) -> Result<amanah_policy::Principal, GatewayError> {
+        match self.identifier.identify(headers, peer.ip(), now).await {
+            Ok(principal) => {
+                trace.principal = Some(principal.id.clone());
+                Ok(principal)
+            }
+            Err(e) => {
+                if matches!(e, GatewayError::Unauthenticated(_)) {
+                    trace.claimed = crate::identify::claimed_account(headers);
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// The stages, in order. Every early return is a typed error that
     /// [`Handler::handle`] turns into a response.
     async fn run(
@@ -176,6 +221,7 @@ impl Gateway {
         //    so it is answered before identification, and only for allow-listed
         //    origins.
         if let Some(answer) = self.cors.preflight(&req, &self.allow_methods) {
+            trace.audit.skip = true;
             return answer;
         }
 
@@ -189,7 +235,10 @@ impl Gateway {
         let now = now_unix();
         if admin_api::owns_path(req.uri().path()) {
             trace.admin = true;
-            return self.admin.handle(req, peer, &self.identifier, now).await;
+            return self
+                .admin
+                .handle(req, peer, &self.identifier, now, &mut trace.audit)
+                .await;
         }
 
         // 4b. Data API: `/v1/records` and `/v1/subjects` belong to no route
@@ -197,11 +246,7 @@ impl Gateway {
         //    checks each endpoint's permission and the record's data class.
         if data_api::owns_path(req.uri().path()) {
             trace.data = true;
-            let principal = self
-                .identifier
-                .identify(req.headers(), peer.ip(), now)
-                .await?;
-            trace.principal = Some(principal.id.clone());
+            let principal = self.identify(req.headers(), peer, now, trace).await?;
             self.charge(
                 [
                     (
@@ -216,7 +261,10 @@ impl Gateway {
                 trace,
             )
             .await?;
-            let mut response = self.data.handle(req, principal, now).await?;
+            let mut response = self
+                .data
+                .handle(req, principal, now, &mut trace.audit)
+                .await?;
             // Decrypted records: no cache anywhere may keep them.
             response
                 .headers_mut()
@@ -228,11 +276,7 @@ impl Gateway {
         //    unauthenticated caller learns nothing about which routes exist.
         //    A source that keeps failing is refused before its credential is
         //    looked at (429).
-        let principal = self
-            .identifier
-            .identify(req.headers(), peer.ip(), now)
-            .await?;
-        trace.principal = Some(principal.id.clone());
+        let principal = self.identify(req.headers(), peer, now, trace).await?;
 
         // 6. Route: the longest prefix owns the path (404, 405).
         let matched = self.router.find(req.method(), req.uri().path())?;
@@ -259,6 +303,15 @@ impl Gateway {
         //    the only way into the forwarder (403).
         let policy = self.identifier.access.policy().await?;
         let permit = amanah_policy::authorize(&policy, principal, &route.requirement, now, req)?;
+
+        if let Some(subject) = permit
+            .get()
+            .headers()
+            .get(crate::subjects::SUBJECT_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            trace.audit.sensitive("subject", subject);
+        }
 
         // 8b. Subject rules: consent for the route's purpose and the
         //    subject's regions against the provider's (403). After
@@ -356,6 +409,11 @@ impl Gateway {
                     .await?;
                 protection = p;
                 trace.redactions = Some(protection.types.len());
+                if !protection.types.is_empty() {
+                    trace
+                        .audit
+                        .detail("redacted_types", count_types(&protection.types));
+                }
                 self.metrics.privacy_values(trace.route, &protection.types);
                 permit.map(|mut f| {
                     f.body = body;
@@ -372,6 +430,81 @@ impl Gateway {
         // 12. Protect the answer: placeholders restored (streams event by
         //    event), personal data the model produced masked when asked.
         self.privacy.protect_response(&protection, response).await
+    }
+
+    /// The request's audit event, or `None` for requests refused before
+    /// anyone was identified (limits, path hygiene, preflights: nothing
+    /// happened) and for rate-limit refusals (counted in the metrics; an
+    /// event per refusal would let a flood fill the log).
+    fn audit_event(
+        &self,
+        trace: &mut Trace,
+        err: Option<&GatewayError>,
+        status: http::StatusCode,
+        peer: SocketAddr,
+        request_id: &HeaderValue,
+    ) -> Option<amanah_audit::Event> {
+        let note = std::mem::take(&mut trace.audit);
+        let auth_failure = match err {
+            Some(GatewayError::Unauthenticated(f)) => Some(*f),
+            _ => None,
+        };
+        let identified = trace.principal.is_some() || note.actor.is_some();
+        if note.skip
+            || matches!(err, Some(GatewayError::RateLimited(..)))
+            || (!identified && auth_failure.is_none() && note.action.is_none())
+        {
+            return None;
+        }
+        let route = trace.route.map(|i| self.router.route(i));
+        let (action, resource) = match (note.action, route) {
+            // A refused credential, unless the API tells a sign-in apart.
+            (action, _) if auth_failure.is_some() && action != Some("auth.login") => (
+                "auth.request",
+                note.resource.clone().unwrap_or_else(|| "-".into()),
+            ),
+            (Some(action), _) => (action, note.resource.clone().unwrap_or_else(|| "-".into())),
+            (None, Some(route)) => ("model.invoke", format!("route:{}", route.name)),
+            (None, None) => ("http.request", "-".to_owned()),
+        };
+        let actor = note
+            .actor
+            .clone()
+            .or_else(|| trace.principal.clone())
+            .or_else(|| trace.claimed.clone())
+            .unwrap_or_else(|| "-".to_owned());
+        let outcome = match status.as_u16() {
+            401 => amanah_audit::Outcome::Failure,
+            403 => amanah_audit::Outcome::Denied,
+            s if s >= 500 => amanah_audit::Outcome::Error,
+            s if s >= 400 => amanah_audit::Outcome::Failure,
+            _ => amanah_audit::Outcome::Success,
+        };
+        let mut event = self
+            .audit
+            .event(&actor, action, &resource, outcome)
+            .with_client_ip(peer.ip().to_string())
+            .with_request_id(request_id.to_str().unwrap_or_default());
+        let details = &mut event.details;
+        let mut clear = |name: &str, value: String| {
+            details.insert(name.to_owned(), amanah_audit::DetailValue::Clear(value));
+        };
+        clear("status", status.as_u16().to_string());
+        if let Some(f) = auth_failure {
+            clear("reason", f.as_str().to_owned());
+        } else if let Some(e) = err {
+            clear("error", e.code().to_owned());
+        }
+        if let Some(route) = route {
+            if let Some(name) = self.provider_names.get(route.provider) {
+                clear("provider", name.clone());
+            }
+        }
+        if let Some(n) = trace.redactions {
+            clear("redactions", n.to_string());
+        }
+        self.audit.add_details(&mut event, note);
+        Some(event)
     }
 
     fn log_failure(&self, err: &GatewayError, request_id: &HeaderValue, trace: &Trace) {
@@ -407,15 +540,51 @@ impl Handler for Gateway {
         let uri = req.uri().clone();
         let mut trace = Trace::default();
 
-        let mut response = match self.run(req, peer, &request_id, &mut trace).await {
-            Ok(r) => r,
-            Err(e) => {
-                if let GatewayError::PersonalDataRefused(types) = &e {
-                    self.metrics.privacy_values(trace.route, types);
+        let outcome = self.run(req, peer, &request_id, &mut trace).await;
+        if let Err(e) = &outcome {
+            if let GatewayError::PersonalDataRefused(types) = e {
+                self.metrics.privacy_values(trace.route, types);
+            }
+            self.log_failure(e, &request_id, &trace);
+        }
+
+        // 12b. Audit: the request's event is durable before its answer
+        //    leaves. When it cannot be written, a fail-closed route
+        //    answers 503 instead (the upstream's answer is dropped); a
+        //    fail-open one serves it, and the writer's failure raises an
+        //    alert.
+        let status = match &outcome {
+            Ok(r) => r.status(),
+            Err(e) => e.status(),
+        };
+        let mut audit_failed = None;
+        if let Some(event) = self.audit_event(
+            &mut trace,
+            outcome.as_ref().err(),
+            status,
+            peer,
+            &request_id,
+        ) {
+            if let Err(e) = self.audit.record(event).await {
+                let mode = trace
+                    .route
+                    .map_or(self.audit_failure, |i| self.router.route(i).audit);
+                tracing::error!(
+                    request.id = request_id.to_str().unwrap_or_default(),
+                    error = %e,
+                    fail_open = mode == AuditFailure::Open,
+                    "the request's audit event could not be written"
+                );
+                if mode == AuditFailure::Closed {
+                    audit_failed = Some(GatewayError::AuditUnavailable(e.to_string()));
                 }
-                self.log_failure(&e, &request_id, &trace);
+            }
+        }
+        let mut response = match (audit_failed, outcome) {
+            (Some(e), _) | (None, Err(e)) => {
                 into_response(&e, request_id.to_str().unwrap_or_default())
             }
+            (None, Ok(r)) => r,
         };
 
         // 13. Harden the response, proxied or generated alike.
@@ -460,8 +629,21 @@ impl Handler for Gateway {
     }
 }
 
+/// `EMAIL_ADDRESS:2,PERSON:1`: how many values of each type, by name.
+fn count_types(types: &[amanah_pii::EntityType]) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for t in types {
+        *counts.entry(t.as_str()).or_insert(0u32) += 1;
+    }
+    counts
+        .iter()
+        .map(|(t, n)| format!("{t}:{n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// At most `max` bytes of `s`, cut on a character boundary.
-fn truncate(s: &str, max: usize) -> &str {
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

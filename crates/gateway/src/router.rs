@@ -141,6 +141,7 @@ mod tests {
             region: None,
             drop_fields: Vec::new(),
             upload: None,
+            audit: Default::default(),
         }
     }
 

@@ -29,7 +29,21 @@ pub struct RawConfig {
     pub privacy: RawPrivacy,
     pub keyring: RawKeyring,
     pub records: RawRecords,
+    pub audit: RawAudit,
     pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawAudit {
+    pub store: Option<PathBuf>,
+    pub signing_key_file: Option<PathBuf>,
+    pub node: Option<String>,
+    pub checkpoint_every_events: Option<u64>,
+    pub checkpoint_every_secs: Option<u64>,
+    pub checkpoint_file: Option<PathBuf>,
+    pub retention_days: Option<u64>,
+    pub on_failure: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,4 +270,5 @@ pub struct RawRoute {
     pub drop_fields: Option<Vec<String>>,
     pub upload: Option<String>,
     pub upload_max_duration_secs: Option<u64>,
+    pub audit: Option<String>,
 }

@@ -97,10 +97,12 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
     let privacy = super::privacy::validate_privacy(raw.privacy, problems);
     let keyring = super::records::validate_keyring(raw.keyring, &data_dir, problems);
     let records = super::records::validate_records(raw.records, problems);
+    let audit = super::audit::validate_audit(raw.audit, &data_dir, problems);
     let mut routes = Vec::new();
     let mut names = BTreeSet::new();
     for (i, r) in raw.routes.into_iter().enumerate() {
-        if let Some(route) = validate_route(i, r, &providers, &declared, &policy, problems) {
+        if let Some(route) = validate_route(i, r, &providers, &declared, &policy, &audit, problems)
+        {
             if !names.insert(route.name.clone()) {
                 problems.push(Problem::new(
                     format!("routes[{i}].name"),
@@ -131,6 +133,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         privacy,
         keyring,
         records,
+        audit,
         routes,
     }
 }
@@ -562,6 +565,7 @@ fn validate_route(
     providers: &[Provider],
     declared: &BTreeSet<String>,
     policy: &Policy,
+    audit: &super::AuditConfig,
     problems: &mut Vec<Problem>,
 ) -> Option<Route> {
     let key = |k: &str| format!("routes[{i}].{k}");
@@ -734,6 +738,8 @@ fn validate_route(
     });
     let region = region(&key("region"), raw.region, problems);
     let drop_fields = raw.drop_fields.unwrap_or_default();
+    let audit = super::audit::route_failure_mode(&key("audit"), raw.audit.as_deref(), problems)
+        .unwrap_or(audit.on_failure);
     let upload = upload_limits(
         &key(""),
         raw.upload.as_deref(),
@@ -777,6 +783,7 @@ fn validate_route(
         region,
         drop_fields,
         upload,
+        audit,
     })
 }
 

@@ -1,0 +1,768 @@
+//! The audit writer: the one task that appends to the tamper-evident log.
+//!
+//! Request handlers describe what happened in an [`AuditNote`]; the
+//! pipeline turns it into an [`Event`] (sensitive details HMAC'd) and
+//! [`AuditLog::record`]s it, which returns only once the event is durable.
+//! The writer task gathers whatever is queued into one transaction (group
+//! commit), links it into the hash chain, signs a checkpoint when the
+//! policy says so (kept in the store and appended to the external anchor
+//! file), and tells every waiting request its sequence number, or that
+//! the write failed, so the request can be refused (fail-closed) or
+//! served with an alert (fail-open).
+//!
+//! Another process (the CLI) may append to the same store: a sequence
+//! number taken meanwhile makes the writer re-read the newest event and
+//! link its batch after it.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use amanah_audit::{
+    Chain, ChainedEvent, Checkpoint, CheckpointPolicy, DetailHasher, DetailValue, Event, Outcome,
+    SigningKey, HASH_LEN,
+};
+use amanah_store::{AuditRow, AuditStore, CheckpointRow, StoreError};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::AuditConfig;
+
+/// Events gathered into one transaction at most.
+const MAX_BATCH: usize = 1024;
+/// Requests whose events wait to be written, at most; senders wait beyond.
+const QUEUE: usize = 16 * 1024;
+/// The label under which the detail key is derived from the server secret.
+const DETAIL_KEY_LABEL: &[u8] = b"amanah.audit.detail-key.v1";
+/// How often retention is applied.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The event could not be written durably.
+    #[error("the audit log could not be written: {0}")]
+    Unavailable(String),
+    /// The writer task is gone (shutting down).
+    #[error("the audit writer has stopped")]
+    Stopped,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditStartError {
+    #[error("the audit signing key {path}: {reason}")]
+    SigningKey { path: String, reason: String },
+    #[error("the audit store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the audit detail key: {0}")]
+    DetailKey(String),
+}
+
+/// Who learns of every written event (the alert rules) and of every write
+/// failure (as a synthetic `audit.write_failed` event that is not chained).
+pub trait AuditObserver: Send + Sync + 'static {
+    fn observe(&self, event: &Event);
+}
+
+/// What a request did, as its handler describes it. Unset fields take the
+/// pipeline's defaults (the principal, the route).
+#[derive(Debug, Default)]
+pub struct AuditNote {
+    pub action: Option<&'static str>,
+    pub actor: Option<String>,
+    pub resource: Option<String>,
+    details: Vec<(&'static str, NoteValue)>,
+    /// Set for requests that are not audited (CORS preflights, the
+    /// OpenAPI document).
+    pub skip: bool,
+}
+
+#[derive(Debug)]
+enum NoteValue {
+    Clear(String),
+    /// Personal data: only its keyed hash is written.
+    Sensitive(String),
+}
+
+impl AuditNote {
+    pub fn set(&mut self, action: &'static str, resource: impl Into<String>) {
+        self.action = Some(action);
+        self.resource = Some(resource.into());
+    }
+
+    /// A detail written as it is: status codes, counts, names of things.
+    pub fn detail(&mut self, name: &'static str, value: impl Into<String>) {
+        self.details.push((name, NoteValue::Clear(value.into())));
+    }
+
+    /// A detail that is personal data (a subject id, a claimed username):
+    /// written only as HMAC-SHA256 under the deployment's detail key.
+    pub fn sensitive(&mut self, name: &'static str, value: impl Into<String>) {
+        self.details
+            .push((name, NoteValue::Sensitive(value.into())));
+    }
+}
+
+/// Counters the metrics endpoint reads.
+#[derive(Debug, Default)]
+pub struct AuditStatus {
+    healthy: AtomicBool,
+    /// Events accepted but not yet written (the audit lag).
+    queued: AtomicU64,
+    written: AtomicU64,
+    failed: AtomicU64,
+    checkpoints: AtomicU64,
+    last_seq: AtomicU64,
+}
+
+impl AuditStatus {
+    /// The last write succeeded (or none was tried yet).
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+    pub fn checkpoints(&self) -> u64 {
+        self.checkpoints.load(Ordering::Relaxed)
+    }
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::Relaxed)
+    }
+}
+
+struct Pending {
+    event: Event,
+    done: oneshot::Sender<Result<u64, AuditError>>,
+}
+
+/// The handle requests use to write events.
+pub struct AuditLog {
+    tx: mpsc::Sender<Pending>,
+    node: Arc<str>,
+    hasher: DetailHasher,
+    status: Arc<AuditStatus>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The detail key: HMAC-SHA256(server secret, label), so details hash the
+/// same across restarts and nodes of one deployment, and the key is no
+/// other key.
+pub fn detail_hasher(server_secret: &[u8]) -> Result<DetailHasher, AuditStartError> {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, server_secret);
+    let derived = ring::hmac::sign(&key, DETAIL_KEY_LABEL);
+    DetailHasher::new(derived.as_ref()).map_err(|e| AuditStartError::DetailKey(e.to_string()))
+}
+
+impl AuditLog {
+    /// Opens the log: the signing key (created on first start, with its
+    /// public half beside it), the chain continued from the newest stored
+    /// event. Spawn [`AuditWriter::run`] to start writing.
+    pub async fn open(
+        config: &AuditConfig,
+        store: Arc<dyn AuditStore>,
+        hasher: DetailHasher,
+        observer: Option<Arc<dyn AuditObserver>>,
+    ) -> Result<(Self, AuditWriter), AuditStartError> {
+        let key = load_or_create_signing_key(&config.signing_key)?;
+        let chain = resume_chain(store.as_ref()).await?;
+        let last_checkpoint = store
+            .checkpoints()
+            .await?
+            .last()
+            .and_then(|row| Checkpoint::from_text(&row.text).ok());
+        let status = Arc::new(AuditStatus {
+            healthy: AtomicBool::new(true),
+            last_seq: AtomicU64::new(chain.last_seq()),
+            ..AuditStatus::default()
+        });
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let node: Arc<str> = Arc::from(config.node.as_str());
+        let writer = AuditWriter {
+            rx,
+            store,
+            chain,
+            key,
+            node: Arc::clone(&node),
+            policy: CheckpointPolicy {
+                every_events: config.checkpoint_every_events,
+                every_secs: config.checkpoint_every.as_secs(),
+            },
+            last_checkpoint,
+            anchor_file: config.checkpoint_file.clone(),
+            observer,
+            status: Arc::clone(&status),
+        };
+        Ok((
+            Self {
+                tx,
+                node,
+                hasher,
+                status,
+            },
+            writer,
+        ))
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub fn status(&self) -> &Arc<AuditStatus> {
+        &self.status
+    }
+
+    /// An event of this node, now, with no details yet.
+    pub fn event(&self, actor: &str, action: &str, resource: &str, outcome: Outcome) -> Event {
+        Event::new(now_ms(), &*self.node, actor, action, resource, outcome)
+    }
+
+    /// Adds a note's details to `event`, hashing the sensitive ones.
+    pub fn add_details(&self, event: &mut Event, note: AuditNote) {
+        for (name, value) in note.details {
+            let value = match value {
+                NoteValue::Clear(v) => DetailValue::Clear(v),
+                NoteValue::Sensitive(v) => self.hasher.hash(name, &v),
+            };
+            event.details.insert(name.to_owned(), value);
+        }
+    }
+
+    /// The keyed hash a sensitive detail `field` with `value` is written
+    /// as, to find a subject's events without storing its id.
+    pub fn hash_detail(&self, field: &str, value: &str) -> DetailValue {
+        self.hasher.hash(field, value)
+    }
+
+    /// Writes `event` and returns its sequence number once it is durable.
+    pub async fn record(&self, event: Event) -> Result<u64, AuditError> {
+        let (done, answer) = oneshot::channel();
+        self.status.queued.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(Pending { event, done }).await.is_err() {
+            self.status.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(AuditError::Stopped);
+        }
+        answer.await.map_err(|_| AuditError::Stopped)?
+    }
+}
+
+/// The writing half: owns the chain and the signing key.
+pub struct AuditWriter {
+    rx: mpsc::Receiver<Pending>,
+    store: Arc<dyn AuditStore>,
+    chain: Chain,
+    key: SigningKey,
+    node: Arc<str>,
+    policy: CheckpointPolicy,
+    last_checkpoint: Option<Checkpoint>,
+    anchor_file: Option<PathBuf>,
+    observer: Option<Arc<dyn AuditObserver>>,
+    status: Arc<AuditStatus>,
+}
+
+impl std::fmt::Debug for AuditWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditWriter")
+            .field("node", &self.node)
+            .field("last_seq", &self.chain.last_seq())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditWriter {
+    /// Writes until `shutdown`, then drains what is queued and signs a
+    /// last checkpoint.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let tick_every = match self.policy.every_secs {
+            0 => Duration::from_secs(1),
+            s => Duration::from_secs(s).min(Duration::from_secs(1)),
+        };
+        let mut tick = tokio::time::interval(tick_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            tokio::select! {
+                n = self.rx.recv_many(&mut batch, MAX_BATCH) => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.write(&mut batch).await;
+                }
+                _ = tick.tick() => self.checkpoint_if_due().await,
+                _ = shutdown.changed() => {
+                    self.rx.close();
+                    while self.rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                        self.write(&mut batch).await;
+                    }
+                    break;
+                }
+            }
+        }
+        if self.last_checkpoint.as_ref().map(|c| c.seq) != Some(self.chain.last_seq()) {
+            self.checkpoint(now_ms()).await;
+        }
+    }
+
+    async fn write(&mut self, batch: &mut Vec<Pending>) {
+        let taken = std::mem::take(batch);
+        self.status
+            .queued
+            .fetch_sub(taken.len() as u64, Ordering::Relaxed);
+        let (events, waiters): (Vec<Event>, Vec<_>) =
+            taken.into_iter().map(|p| (p.event, p.done)).unzip();
+        match self.append(events).await {
+            Ok(chained) => {
+                self.status.healthy.store(true, Ordering::Relaxed);
+                self.status
+                    .written
+                    .fetch_add(chained.len() as u64, Ordering::Relaxed);
+                self.status
+                    .last_seq
+                    .store(self.chain.last_seq(), Ordering::Relaxed);
+                for (c, done) in chained.iter().zip(waiters) {
+                    let _ = done.send(Ok(c.event.seq));
+                }
+                if let Some(observer) = &self.observer {
+                    for c in &chained {
+                        observer.observe(&c.event);
+                    }
+                }
+                self.checkpoint_if_due().await;
+            }
+            Err(e) => {
+                self.status.healthy.store(false, Ordering::Relaxed);
+                self.status
+                    .failed
+                    .fetch_add(waiters.len() as u64, Ordering::Relaxed);
+                tracing::error!(
+                    target: "amanah::audit",
+                    error = %e,
+                    events = waiters.len(),
+                    "audit events could not be written"
+                );
+                let message = e.to_string();
+                for done in waiters {
+                    let _ = done.send(Err(AuditError::Unavailable(message.clone())));
+                }
+                if let Some(observer) = &self.observer {
+                    let mut failed = Event::new(
+                        now_ms(),
+                        &*self.node,
+                        "-",
+                        "audit.write_failed",
+                        "audit",
+                        Outcome::Error,
+                    );
+                    failed
+                        .details
+                        .insert("error".into(), DetailValue::Clear(message));
+                    observer.observe(&failed);
+                }
+            }
+        }
+    }
+
+    /// Links `events` after the newest stored event and writes them in one
+    /// transaction. If another writer took the next sequence number, the
+    /// chain is re-read once and the batch linked after it.
+    async fn append(&mut self, mut events: Vec<Event>) -> Result<Vec<ChainedEvent>, StoreError> {
+        for attempt in 0..2 {
+            let mut chain = self.chain.clone();
+            let chained: Vec<ChainedEvent> = events.into_iter().map(|e| chain.append(e)).collect();
+            let rows: Vec<AuditRow> = chained.iter().map(row_of).collect();
+            match self.store.append(&rows).await {
+                Ok(()) => {
+                    self.chain = chain;
+                    return Ok(chained);
+                }
+                Err(StoreError::Conflict) if attempt == 0 => {
+                    tracing::info!(
+                        target: "amanah::audit",
+                        "another writer appended to the audit log; continuing after its events"
+                    );
+                    self.chain = resume_chain(self.store.as_ref())
+                        .await
+                        .map_err(|e| match e {
+                            AuditStartError::Store(s) => s,
+                            other => StoreError::Corrupt(other.to_string()),
+                        })?;
+                    events = chained.into_iter().map(|c| c.event).collect();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn checkpoint_if_due(&mut self) {
+        let now = now_ms();
+        let seq = self.chain.last_seq();
+        let new_events = self.last_checkpoint.as_ref().map_or(0, |c| c.seq) < seq;
+        if new_events && self.policy.due(self.last_checkpoint.as_ref(), now, seq) {
+            self.checkpoint(now).await;
+        }
+    }
+
+    /// Signs the newest event, stores the checkpoint and appends it to the
+    /// anchor file.
+    async fn checkpoint(&mut self, now: i64) {
+        let Some(cp) = self.chain.checkpoint(&self.key, &self.node, now) else {
+            return;
+        };
+        let text = cp.to_text();
+        let row = CheckpointRow {
+            seq: to_i64(cp.seq),
+            time_unix_ms: cp.time_unix_ms,
+            text: text.clone(),
+        };
+        if let Err(e) = self.store.put_checkpoint(&row).await {
+            tracing::warn!(target: "amanah::audit", error = %e, "the audit checkpoint could not be stored");
+            return;
+        }
+        if let Some(path) = &self.anchor_file {
+            if let Err(e) = append_line(path, &text) {
+                tracing::warn!(
+                    target: "amanah::audit",
+                    error = %e,
+                    file = %path.display(),
+                    "the audit checkpoint could not be exported"
+                );
+            }
+        }
+        self.status.checkpoints.fetch_add(1, Ordering::Relaxed);
+        self.last_checkpoint = Some(cp);
+    }
+}
+
+/// Applies retention every hour until `shutdown`: events older than
+/// `retention` are deleted up to the newest checkpoint before the cut, so
+/// the remaining chain starts at a signed anchor.
+pub async fn prune_periodically(
+    store: Arc<dyn AuditStore>,
+    retention: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => match prune(store.as_ref(), retention, now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(target: "amanah::audit", pruned = n, "old audit events pruned"),
+                Err(e) => tracing::warn!(target: "amanah::audit", error = %e, "audit retention failed"),
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Deletes events older than `retention` up to the newest checkpoint
+/// signed before the cut; returns how many were deleted.
+pub async fn prune(
+    store: &dyn AuditStore,
+    retention: Duration,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    let cut = now_ms.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+    let anchor = store
+        .checkpoints()
+        .await?
+        .into_iter()
+        .filter(|c| c.time_unix_ms <= cut)
+        .map(|c| c.seq)
+        .max();
+    match anchor {
+        Some(seq) => store.prune_before(seq).await,
+        None => Ok(0),
+    }
+}
+
+async fn resume_chain(store: &dyn AuditStore) -> Result<Chain, AuditStartError> {
+    Ok(match store.last().await? {
+        None => Chain::new(),
+        Some(row) => {
+            let hash: [u8; HASH_LEN] = row.hash.as_slice().try_into().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "the newest audit event (seq {}) has a hash of {} bytes",
+                    row.seq,
+                    row.hash.len()
+                ))
+            })?;
+            let seq = u64::try_from(row.seq)
+                .map_err(|_| StoreError::Corrupt("a negative audit sequence number".into()))?;
+            Chain::resume(seq, hash)
+        }
+    })
+}
+
+fn row_of(c: &ChainedEvent) -> AuditRow {
+    AuditRow {
+        seq: to_i64(c.event.seq),
+        time_unix_ms: c.event.time_unix_ms,
+        event: c.event.to_json(),
+        prev_hash: c.prev_hash.to_vec(),
+        hash: c.hash.to_vec(),
+    }
+}
+
+fn to_i64(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(line.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_data()
+}
+
+/// The public half of the signing key at `key_path`: same name, `.pub`.
+pub fn public_key_path(key_path: &Path) -> PathBuf {
+    key_path.with_extension("pub")
+}
+
+/// Reads the PKCS#8 signing key (base64, owner-only), or creates it with
+/// its public half on first start.
+pub fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, AuditStartError> {
+    let fail = |reason: String| AuditStartError::SigningKey {
+        path: path.display().to_string(),
+        reason,
+    };
+    let key = if path.exists() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| fail(e.to_string()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(fail(format!(
+                    "its mode is {:o}: group and others must have no access (chmod 600 {})",
+                    mode & 0o777,
+                    path.display()
+                )));
+            }
+        }
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?,
+        );
+        let der = zeroize::Zeroizing::new(
+            amanah_crypto::base64::decode_standard_padded(text.trim().as_bytes())
+                .ok_or_else(|| fail("it is not base64".into()))?,
+        );
+        SigningKey::from_pkcs8(&der).map_err(|e| fail(e.to_string()))?
+    } else {
+        if let Some(dir) = path.parent() {
+            crate::config::create_private_dir(dir).map_err(|e| fail(e.to_string()))?;
+        }
+        let der = SigningKey::generate_pkcs8();
+        let mut text = zeroize::Zeroizing::new(amanah_crypto::base64::encode_standard(&der));
+        text.push('\n');
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(path)
+            .map_err(|e| fail(format!("cannot create it: {e}")))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| fail(format!("cannot write it: {e}")))?;
+        SigningKey::from_pkcs8(&der).map_err(|e| fail(e.to_string()))?
+    };
+    // The public half is derived: written (again) so it always matches.
+    let public = public_key_path(path);
+    let text = format!("{}\n", key.verifying_key().to_base64());
+    if std::fs::read_to_string(&public).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(&public, text).map_err(|e| {
+            fail(format!(
+                "cannot write its public half {}: {e}",
+                public.display()
+            ))
+        })?;
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amanah_store::SqliteAuditStore;
+
+    fn config(dir: &Path) -> AuditConfig {
+        AuditConfig {
+            store: dir.join("audit.db"),
+            signing_key: dir.join("audit-signing.key"),
+            node: "test".into(),
+            checkpoint_every_events: 10,
+            checkpoint_every: Duration::from_secs(60),
+            checkpoint_file: Some(dir.join("anchor.jsonl")),
+            retention: None,
+            on_failure: crate::config::AuditFailure::Closed,
+        }
+    }
+
+    fn hasher() -> DetailHasher {
+        detail_hasher(&[7u8; 32]).unwrap()
+    }
+
+    #[tokio::test]
+    async fn events_are_chained_checkpointed_and_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let store: Arc<dyn AuditStore> = Arc::new(SqliteAuditStore::open(&cfg.store).unwrap());
+        let (log, writer) = AuditLog::open(&cfg, Arc::clone(&store), hasher(), None)
+            .await
+            .unwrap();
+        let (stop, rx) = watch::channel(false);
+        let task = tokio::spawn(writer.run(rx));
+        let log = Arc::new(log);
+        let mut handles = Vec::new();
+        for i in 0..25 {
+            let log = Arc::clone(&log);
+            handles.push(tokio::spawn(async move {
+                let mut note = AuditNote::default();
+                note.sensitive("subject", format!("alice-{i}"));
+                let mut e = log.event("key:k1", "model.invoke", "route:chat", Outcome::Success);
+                log.add_details(&mut e, note);
+                log.record(e).await.unwrap()
+            }));
+        }
+        let mut seqs = Vec::new();
+        for h in handles {
+            seqs.push(h.await.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=25).collect::<Vec<_>>());
+        stop.send(true).unwrap();
+        task.await.unwrap();
+
+        let rows = store.events_from(1, 100).await.unwrap();
+        assert_eq!(rows.len(), 25);
+        assert!(
+            !rows.iter().any(|r| r.event.contains("alice")),
+            "sensitive details are stored only as HMACs"
+        );
+        let checkpoints = store.checkpoints().await.unwrap();
+        assert_eq!(
+            checkpoints.last().unwrap().seq,
+            25,
+            "a last checkpoint at shutdown"
+        );
+        let anchor = std::fs::read_to_string(dir.path().join("anchor.jsonl")).unwrap();
+        assert_eq!(anchor.lines().count(), checkpoints.len());
+
+        let key_text = std::fs::read_to_string(public_key_path(&cfg.signing_key)).unwrap();
+        let key = amanah_audit::VerifyingKey::from_base64(key_text.trim()).unwrap();
+        let stored: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                amanah_audit::StoredEvent::from_parts(&r.event, &r.prev_hash, &r.hash).unwrap()
+            })
+            .collect();
+        let cps: Vec<_> = amanah_audit::parse_checkpoint_file(&anchor).unwrap();
+        let report = amanah_audit::verify(&stored, &cps, &key);
+        assert!(report.is_ok(), "{report}");
+        assert_eq!(report.last_checkpoint_seq, Some(25));
+    }
+
+    #[tokio::test]
+    async fn a_restart_continues_the_chain_and_another_writer_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let store: Arc<dyn AuditStore> = Arc::new(SqliteAuditStore::open(&cfg.store).unwrap());
+        let start = |store: Arc<dyn AuditStore>| {
+            let cfg = cfg.clone();
+            async move {
+                let (log, writer) = AuditLog::open(&cfg, store, hasher(), None).await.unwrap();
+                let (stop, rx) = watch::channel(false);
+                (log, stop, tokio::spawn(writer.run(rx)))
+            }
+        };
+        async fn record(log: &AuditLog) -> Result<u64, AuditError> {
+            let e = log.event("-", "test", "r", Outcome::Success);
+            log.record(e).await
+        }
+
+        let (log, stop, task) = start(Arc::clone(&store)).await;
+        assert_eq!(record(&log).await.unwrap(), 1);
+        // Another process (the CLI) appends behind the writer's back.
+        let last = store.last().await.unwrap().unwrap();
+        let mut other = Chain::resume(1, last.hash.as_slice().try_into().unwrap());
+        let c = other.append(Event::new(
+            now_ms(),
+            "cli",
+            "-",
+            "cli",
+            "r",
+            Outcome::Success,
+        ));
+        store.append(&[row_of(&c)]).await.unwrap();
+        assert_eq!(record(&log).await.unwrap(), 3);
+        stop.send(true).unwrap();
+        task.await.unwrap();
+
+        let (log, stop, task) = start(Arc::clone(&store)).await;
+        assert_eq!(record(&log).await.unwrap(), 4);
+        stop.send(true).unwrap();
+        task.await.unwrap();
+
+        let rows = store.events_from(1, 100).await.unwrap();
+        let stored: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                amanah_audit::StoredEvent::from_parts(&r.event, &r.prev_hash, &r.hash).unwrap()
+            })
+            .collect();
+        let cps: Vec<_> = store
+            .checkpoints()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| Checkpoint::from_text(&c.text).unwrap())
+            .collect();
+        let key = load_or_create_signing_key(&cfg.signing_key).unwrap();
+        let report = amanah_audit::verify(&stored, &cps, key.verifying_key());
+        assert!(report.is_ok(), "{report}");
+        assert_eq!(report.verified, 4);
+    }
+
+    #[test]
+    fn a_signing_key_readable_by_others_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.key");
+        let first = load_or_create_signing_key(&path).unwrap();
+        let again = load_or_create_signing_key(&path).unwrap();
+        assert_eq!(first.verifying_key(), again.verifying_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let err = load_or_create_signing_key(&path).unwrap_err().to_string();
+            assert!(err.contains("group and others"), "{err}");
+        }
+    }
+}
