@@ -423,6 +423,16 @@ impl Gateway {
             }
         };
 
+        // 10b. A fail-closed route does not call its provider while the
+        //    audit log cannot be written (the last write failed): the
+        //    answer would be withheld anyway. This request's own event is
+        //    still tried, and a success reopens the route.
+        if route.audit == AuditFailure::Closed && !self.audit.status().healthy() {
+            return Err(GatewayError::AuditUnavailable(
+                "the last audit write failed".into(),
+            ));
+        }
+
         // 11. Forward: pooled client, verified TLS, provider credential injected,
         //    bodies streamed both ways.
         let response = self.upstreams.forward(permit).await?;

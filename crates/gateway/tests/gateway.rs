@@ -8,6 +8,7 @@ mod gateway {
 
     mod access;
     mod admin;
+    mod audit;
     mod auth;
     mod failclosed;
     mod jwt;
