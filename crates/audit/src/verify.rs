@@ -76,9 +76,13 @@ impl fmt::Display for Damage {
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
-    /// Events from seq 1 that verified before the first damage in the
-    /// events (with an intact chain starting at 1: `first seq - 1`). A
-    /// [`Damage::BadCheckpoint`] does not lower it.
+    /// Where the verified events start: 1, or the checkpointed event
+    /// retention kept when it pruned the ones before it.
+    pub first_seq: u64,
+    /// The last seq that verified before the first damage in the events
+    /// (events `first_seq..=verified`; with an intact chain from 1:
+    /// `first damaged seq - 1`). A [`Damage::BadCheckpoint`] does not
+    /// lower it.
     pub verified: u64,
     /// The first damage, lowest seq first, or `None`.
     pub first_damage: Option<(u64, Damage)>,
@@ -102,6 +106,11 @@ impl fmt::Display for Report {
                 f,
                 "damage at seq {seq}: {damage}; {} events verified before it",
                 self.verified
+            )?,
+            None if self.first_seq > 1 => write!(
+                f,
+                "ok: events {} to {} verified (earlier ones pruned up to the checkpoint at {})",
+                self.first_seq, self.verified, self.first_seq
             )?,
             None => write!(f, "ok: {} events verified", self.verified)?,
         }
@@ -182,6 +191,16 @@ pub struct Verifier {
     /// The hash before `last_hash` (`None` while nothing is verified).
     prev_hash: Option<Hash>,
     last_anchor: Option<u64>,
+    /// The seq the walk started at: 1, or a checkpointed event after
+    /// retention pruned the ones before it.
+    first_seq: u64,
+    /// No row was seen yet.
+    at_start: bool,
+    /// A log may start after pruning only at a checkpoint signed at or
+    /// before this time (see [`Verifier::with_retention_cut`]).
+    retention_cut_ms: Option<i64>,
+    /// (seq, hash, signing time) of the valid checkpoints.
+    signed_at: Vec<(u64, Hash, i64)>,
     buf: Vec<u8>,
     state: State,
 }
@@ -191,10 +210,12 @@ impl Verifier {
     /// fail are reported as [`Damage::BadCheckpoint`] and anchor nothing.
     pub fn new(checkpoints: &[Checkpoint], key: &VerifyingKey) -> Self {
         let mut anchors = Vec::with_capacity(checkpoints.len());
+        let mut signed_at = Vec::with_capacity(checkpoints.len());
         let mut bad_checkpoint: Option<u64> = None;
         for cp in checkpoints {
             if key.verify(cp).is_ok() {
                 anchors.push((cp.seq, cp.hash));
+                signed_at.push((cp.seq, cp.hash, cp.time_unix_ms));
             } else {
                 bad_checkpoint = Some(bad_checkpoint.map_or(cp.seq, |b| b.min(cp.seq)));
             }
@@ -208,6 +229,10 @@ impl Verifier {
             last_hash: GENESIS_HASH,
             prev_hash: None,
             last_anchor: None,
+            first_seq: 1,
+            at_start: true,
+            retention_cut_ms: None,
+            signed_at,
             buf: Vec::with_capacity(512),
             state: State::Walking,
         }
@@ -215,6 +240,9 @@ impl Verifier {
 
     /// Feeds the next stored event.
     pub fn push(&mut self, stored: &StoredEvent) {
+        if std::mem::take(&mut self.at_start) && self.starts_after_pruning(stored) {
+            return;
+        }
         match &mut self.state {
             State::Done(..) => {}
             State::Walking => {
@@ -267,6 +295,44 @@ impl Verifier {
                 }
             }
         }
+    }
+
+    /// Accepts a log whose oldest events were deleted by retention: the
+    /// first row may have `seq > 1` when a valid checkpoint signed at or
+    /// before `cut_ms` (now minus the retention period) vouches for
+    /// exactly that row. Retention deletes only events older than the
+    /// period and only up to such a checkpoint, so this accepts no deletion
+    /// retention would not have made. Without it, a missing prefix is
+    /// damage (deleted at 1).
+    pub fn with_retention_cut(mut self, cut_ms: i64) -> Self {
+        self.retention_cut_ms = Some(cut_ms);
+        self
+    }
+
+    /// See [`Verifier::with_retention_cut`]: the row must also hash to its
+    /// stored hash.
+    fn starts_after_pruning(&mut self, stored: &StoredEvent) -> bool {
+        let e = &stored.event;
+        let Some(cut) = self.retention_cut_ms else {
+            return false;
+        };
+        let vouched = self
+            .signed_at
+            .iter()
+            .any(|&(seq, hash, time)| seq == e.seq && hash == stored.hash && time <= cut);
+        if e.seq <= 1
+            || !vouched
+            || event_hash_with(&mut self.buf, &stored.prev_hash, e) != stored.hash
+        {
+            return false;
+        }
+        self.first_seq = e.seq;
+        self.prev_hash = Some(stored.prev_hash);
+        self.last_seq = e.seq;
+        self.last_hash = stored.hash;
+        self.last_anchor = Some(e.seq);
+        self.next_anchor = self.anchors.partition_point(|&(seq, _)| seq <= e.seq);
+        true
     }
 
     /// Feeds a stored row that could not be read (its JSON does not parse,
@@ -347,6 +413,7 @@ impl Verifier {
             (None, None) => None,
         };
         Report {
+            first_seq: self.first_seq,
             verified,
             first_damage,
             last_checkpoint_seq: self.last_anchor.filter(|&a| a <= verified),

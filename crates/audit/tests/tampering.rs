@@ -111,6 +111,7 @@ fn untampered_chain_verifies_fully() {
     assert_eq!(
         report,
         Report {
+            first_seq: 1,
             verified: LEN,
             first_damage: None,
             last_checkpoint_seq: Some(50),
@@ -428,4 +429,63 @@ proptest! {
     ) {
         check_tampering(&ops);
     }
+}
+
+impl Fixture {
+    /// Verifies allowing retention up to checkpoints signed by `cut_ms`.
+    fn verify_with_cut(&self, cut_ms: i64) -> Report {
+        let mut v =
+            Verifier::new(&self.checkpoints, self.key.verifying_key()).with_retention_cut(cut_ms);
+        for e in &self.events {
+            v.push(e);
+        }
+        v.finish()
+    }
+}
+
+#[test]
+fn a_log_pruned_up_to_a_checkpoint_verifies_from_it() {
+    let mut f = fixture();
+    let cut = f.checkpoints[1].time_unix_ms; // the checkpoint at seq 20
+    f.events.drain(..19); // retention kept seq 20, the checkpointed event
+    assert_eq!(
+        damage(&f.verify()),
+        (1, Damage::Deleted),
+        "without a retention cut a missing prefix is damage"
+    );
+    let report = f.verify_with_cut(cut);
+    assert!(report.is_ok(), "{report}");
+    assert_eq!((report.first_seq, report.verified), (20, LEN));
+    assert_eq!(
+        report.to_string(),
+        "ok: events 20 to 50 verified (earlier ones pruned up to the checkpoint at 20); \
+         all anchored by the signed checkpoint at seq 50"
+    );
+    // Damage after the pruned start is still found at its seq.
+    f.events[10].event.action = "key.delete".into(); // seq 30
+    assert_eq!(damage(&f.verify_with_cut(cut)), (30, Damage::Modified));
+}
+
+#[test]
+fn a_prefix_deleted_other_than_retention_would_is_caught() {
+    let f = fixture();
+    let cut = f.checkpoints[1].time_unix_ms; // the checkpoint at seq 20
+
+    // Up to a seq no checkpoint vouches for.
+    let mut g = fixture();
+    g.events.drain(..18);
+    assert_eq!(damage(&g.verify_with_cut(cut)), (1, Damage::Deleted));
+
+    // Up to a checkpoint younger than the retention period.
+    let mut g = fixture();
+    g.events.drain(..29);
+    assert_eq!(damage(&g.verify_with_cut(cut)), (1, Damage::Deleted));
+
+    // Starting at a checkpointed seq with a forged row in its place.
+    let mut g = fixture();
+    g.events.drain(..19);
+    g.events[0].event.actor = "user:mallory".into();
+    let rehashed = event_hash(&g.events[0].prev_hash, &g.events[0].event);
+    g.events[0].hash = rehashed;
+    assert_eq!(damage(&g.verify_with_cut(cut)).0, 1);
 }
