@@ -49,6 +49,10 @@ pub trait AuditStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<(i64, AuditRow)>, StoreError>;
 
+    /// The newest `limit` events with their row positions, in the order
+    /// written (what `audit tail` prints first).
+    async fn last_rows(&self, limit: u32) -> Result<Vec<(i64, AuditRow)>, StoreError>;
+
     /// Up to `limit` events at or after `time_unix_ms`, oldest first.
     async fn events_since(
         &self,

@@ -1,20 +1,19 @@
-//! `amanah audit verify`: checks the audit log in `<data-dir>/audit.db`
-//! against its signed checkpoints and names the first damaged sequence
-//! number and the kind of damage.
+//! `amanah audit verify|tail|export`: checks the audit log
+//! (`<data-dir>/audit.db` by default) against its signed checkpoints and
+//! names the first damaged sequence number and the kind of damage; prints
+//! the newest events or every event since a time.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use amanah_audit::{parse_checkpoint_file, Checkpoint, StoredEvent, Verifier, VerifyingKey};
-use amanah_store::{AuditStore, SqliteAuditStore};
+use amanah_audit::{
+    parse_checkpoint_file, Checkpoint, DetailValue, Event, StoredEvent, Verifier, VerifyingKey,
+};
+use amanah_gateway::config::Config;
+use amanah_store::{AuditRow, AuditStore, SqliteAuditStore};
 use anyhow::Context as _;
 
 use crate::context::{problems_error, Location};
-
-/// The audit store's file name in the data directory.
-pub const AUDIT_DB: &str = "audit.db";
-/// The checkpoint signing key's public half, base64, in the data directory.
-pub const AUDIT_PUBLIC_KEY: &str = "audit-signing.pub";
 
 /// Events read from the store at a time.
 const PAGE: u32 = 10_000;
@@ -26,9 +25,34 @@ pub enum Command {
         /// An external anchor: JSON-lines checkpoints kept outside the store (exported to a file or received by a webhook).
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
-        /// The checkpoint key's public half, base64 (default: <data-dir>/audit-signing.pub).
+        /// The checkpoint key's public half, base64 (default: beside [audit].signing_key_file, <data-dir>/audit-signing.pub).
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Print the newest events (and, with --follow, new ones as they are written).
+    Tail {
+        /// How many of the newest events to print first.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: u32,
+        /// Keep printing events as they are written, until interrupted.
+        #[arg(long)]
+        follow: bool,
+        /// One JSON object per line: the event, its prev_hash and hash (hex).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Print every event written since a time, oldest first.
+    Export {
+        /// RFC 3339, Unix seconds, or a duration ago (24h, 7d). Default: everything kept.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// One JSON object per line: the event, its prev_hash and hash (hex), enough to verify it elsewhere.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -37,14 +61,43 @@ pub enum Command {
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
-    let Command::Verify {
-        checkpoint,
-        public_key,
-        json,
-        location,
-    } = cmd;
+    match cmd {
+        Command::Verify {
+            checkpoint,
+            public_key,
+            json,
+            location,
+        } => verify(checkpoint, public_key, json, &location).await,
+        Command::Tail {
+            lines,
+            follow,
+            json,
+            location,
+        } => tail(lines, follow, json, &location).await,
+        Command::Export {
+            since,
+            json,
+            location,
+        } => export(since.as_deref(), json, &location).await,
+    }
+}
+
+/// The audit store the configuration names; it must exist.
+pub fn open_store(config: &Config) -> anyhow::Result<SqliteAuditStore> {
+    let db = &config.audit.store;
+    anyhow::ensure!(db.exists(), "no audit log at {}", db.display());
+    Ok(SqliteAuditStore::open(db)?)
+}
+
+async fn verify(
+    checkpoint: Option<PathBuf>,
+    public_key: Option<PathBuf>,
+    json: bool,
+    location: &Location,
+) -> anyhow::Result<ExitCode> {
     let config = location.load().map_err(|p| problems_error(&p))?;
-    let key_path = public_key.unwrap_or_else(|| config.data_dir.join(AUDIT_PUBLIC_KEY));
+    let key_path = public_key
+        .unwrap_or_else(|| amanah_gateway::audit::public_key_path(&config.audit.signing_key));
     let key_text = std::fs::read_to_string(&key_path)
         .with_context(|| format!("reading the audit public key {}", key_path.display()))?;
     let key = VerifyingKey::from_base64(key_text.trim()).with_context(|| {
@@ -53,9 +106,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             key_path.display()
         )
     })?;
-    let db = config.data_dir.join(AUDIT_DB);
-    anyhow::ensure!(db.exists(), "no audit log at {}", db.display());
-    let store = SqliteAuditStore::open(&db)?;
+    let store = open_store(&config)?;
 
     let mut checkpoints: Vec<Checkpoint> = Vec::new();
     for row in store.checkpoints().await? {
@@ -75,6 +126,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     }
 
     let mut verifier = Verifier::new(&checkpoints, &key);
+    if let Some(retention) = config.audit.retention {
+        // Retention may have pruned what is older than its period, up to
+        // a checkpoint signed before the cut, and nothing else.
+        let period = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        verifier =
+            verifier.with_retention_cut(amanah_gateway::audit::now_ms().saturating_sub(period));
+    }
     let mut after = 0;
     loop {
         let page = store.events_by_row(after, PAGE).await?;
@@ -93,6 +151,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::json!({
                 "ok": report.is_ok(),
+                "first_seq": report.first_seq,
                 "verified": report.verified,
                 "first_damage": report.first_damage.map(|(seq, d)| serde_json::json!({"seq": seq, "kind": d.as_str()})),
                 "last_checkpoint_seq": report.last_checkpoint_seq,
@@ -106,4 +165,121 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+async fn tail(
+    lines: u32,
+    follow: bool,
+    json: bool,
+    location: &Location,
+) -> anyhow::Result<ExitCode> {
+    let config = location.load().map_err(|p| problems_error(&p))?;
+    let store = open_store(&config)?;
+    let newest = store.last_rows(lines).await?;
+    let mut after = newest.last().map_or(0, |(pos, _)| *pos);
+    for (_, row) in &newest {
+        print_row(row, json);
+    }
+    if !follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        for (pos, row) in store.events_by_row(after, PAGE).await? {
+            after = pos;
+            print_row(&row, json);
+        }
+    }
+}
+
+async fn export(since: Option<&str>, json: bool, location: &Location) -> anyhow::Result<ExitCode> {
+    let config = location.load().map_err(|p| problems_error(&p))?;
+    let since_ms = match since {
+        None => i64::MIN,
+        Some(text) => parse_since(text).map_err(anyhow::Error::msg)?,
+    };
+    let store = open_store(&config)?;
+    let mut after = 0;
+    loop {
+        let page = store.events_by_row(after, PAGE).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, row) in page.iter().filter(|(_, r)| r.time_unix_ms >= since_ms) {
+            print_row(row, json);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--since`: an instant (RFC 3339 or Unix seconds) or a duration ago, in
+/// milliseconds since the epoch.
+pub fn parse_since(text: &str) -> Result<i64, String> {
+    if let Ok(ago) = crate::time::parse_duration(text) {
+        let ago = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
+        return Ok(amanah_gateway::audit::now_ms().saturating_sub(ago));
+    }
+    crate::time::parse_timestamp(text)
+        .map(|secs| secs.saturating_mul(1000))
+        .map_err(|e| format!("{e}, or a duration ago such as 24h or 7d"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn print_row(row: &AuditRow, json: bool) {
+    if json {
+        // The event exactly as stored, so a verifier elsewhere can check it.
+        let event = if serde_json::from_str::<serde_json::Value>(&row.event).is_ok() {
+            row.event.clone()
+        } else {
+            serde_json::Value::String(row.event.clone()).to_string()
+        };
+        println!(
+            "{{\"event\":{event},\"prev_hash\":\"{}\",\"hash\":\"{}\"}}",
+            hex(&row.prev_hash),
+            hex(&row.hash)
+        );
+        return;
+    }
+    match Event::from_json(&row.event) {
+        Ok(e) => println!("{}", human(&e)),
+        Err(_) => println!(
+            "#{} (unreadable: the stored event is not a valid event)",
+            row.seq
+        ),
+    }
+}
+
+/// `2026-11-24T03:15:08.123Z #12 success key:ab12cd34 model.invoke route:chat ip=… status=200 subject=hmac:1a2b…`
+pub fn human(e: &Event) -> String {
+    let secs = e.time_unix_ms.div_euclid(1000);
+    let millis = e.time_unix_ms.rem_euclid(1000);
+    let time = crate::time::rfc3339(secs);
+    let mut line = format!(
+        "{}.{millis:03}Z #{} {} {} {} {}",
+        time.trim_end_matches('Z'),
+        e.seq,
+        e.outcome,
+        e.actor,
+        e.action,
+        e.resource
+    );
+    if let Some(ip) = &e.client_ip {
+        line.push_str(&format!(" ip={ip}"));
+    }
+    if let Some(rid) = &e.request_id {
+        line.push_str(&format!(" request={rid}"));
+    }
+    for (name, value) in &e.details {
+        match value {
+            DetailValue::Clear(v) if v.contains(' ') || v.is_empty() => {
+                line.push_str(&format!(" {name}={v:?}"))
+            }
+            DetailValue::Clear(v) => line.push_str(&format!(" {name}={v}")),
+            DetailValue::Hmac(h) => line.push_str(&format!(" {name}=hmac:{}", &hex(h)[..16])),
+            _ => line.push_str(&format!(" {name}=?")),
+        }
+    }
+    line
 }

@@ -42,6 +42,15 @@ pub async fn run_audit<S: AuditStore>(store: &S) {
         paged.extend(page.into_iter().map(|(_, r)| r.seq));
     }
     assert_eq!(paged, [1, 2, 3, 4, 5, 7, 6]);
+    let newest: Vec<i64> = store
+        .last_rows(3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.seq)
+        .collect();
+    assert_eq!(newest, [5, 7, 6], "the newest rows, in the order written");
+    assert_eq!(store.last_rows(0).await.unwrap(), []);
     let from: Vec<i64> = store
         .events_from(4, 2)
         .await

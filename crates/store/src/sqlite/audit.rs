@@ -132,6 +132,17 @@ impl AuditStore for SqliteAuditStore {
         })
     }
 
+    async fn last_rows(&self, limit: u32) -> Result<Vec<(i64, AuditRow)>, StoreError> {
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT * FROM (SELECT {COLUMNS}, row_order FROM audit_events
+                 ORDER BY row_order DESC LIMIT ?1) ORDER BY row_order"
+            ))?;
+            let rows = stmt.query_map(params![limit], |r| Ok((r.get(5)?, row(r)?)))?;
+            rows.collect()
+        })
+    }
+
     async fn events_since(
         &self,
         time_unix_ms: i64,
