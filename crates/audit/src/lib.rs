@@ -10,6 +10,10 @@
 //! runs [`verify`] (or a [`Verifier`] fed page by page), which names the
 //! first damaged sequence number and the kind of [`Damage`].
 //!
+//! [`alerts::AlertEngine`] reads the same events and says when a person
+//! should be told (failed sign-in bursts, key abuse, admin grants, lockdown,
+//! audit write failures); the gateway delivers what it returns.
+//!
 //! The byte formats are specified in `docs/AUDIT_FORMAT.md`, precisely
 //! enough to write another verifier (a Python reference is included there).
 //! In short, with `lp(x)` = length of `x` as a big-endian `u64`, then `x`:
@@ -52,6 +56,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 mod chain;
 mod checkpoint;
 mod encoding;

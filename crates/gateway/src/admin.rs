@@ -18,6 +18,8 @@ use crate::server::Handler;
 pub struct AdminHandler {
     pub metrics: Arc<Metrics>,
     pub store: Arc<dyn Store>,
+    pub audit: Arc<crate::audit::AuditStatus>,
+    pub alerts: Arc<crate::alerts::AlertDispatcher>,
 }
 
 impl std::fmt::Debug for AdminHandler {
@@ -53,7 +55,10 @@ impl Handler for AdminHandler {
                 }
             },
             (&Method::GET, "/metrics") => {
-                let mut r = Response::new(full(self.metrics.render()));
+                let mut text = self.metrics.render();
+                crate::metrics::render_audit(&self.audit, &mut text);
+                crate::metrics::render_alerts(&self.alerts, &mut text);
+                let mut r = Response::new(full(text));
                 r.headers_mut().insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -48,6 +48,12 @@ pub enum AuditError {
     Stopped,
 }
 
+impl AuditObserver for crate::alerts::AlertDispatcher {
+    fn observe(&self, event: &Event) {
+        crate::alerts::AlertDispatcher::observe(self, event);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuditStartError {
     #[error("the audit signing key {path}: {reason}")]

@@ -12,6 +12,7 @@
 //! values, file permissions) by [`SecretRef::resolve`] when the process
 //! that needs it starts.
 
+mod alerts;
 mod audit;
 mod identity;
 mod overrides;
@@ -23,6 +24,7 @@ pub use audit::AuditFailure;
 mod secrets;
 mod validate;
 
+pub use alerts::{check_address, Alerts, Email, Retry, Webhook, WebhookFormat};
 pub use identity::{JwksFetch, DEFAULT_JWT_ALGORITHMS};
 pub use secrets::{create_private_dir, SecretRef};
 
@@ -115,6 +117,16 @@ pub mod defaults {
     /// `max_body_bytes` of a route with `upload` that sets none.
     pub const UPLOAD_MAX_BYTES: u64 = 500_000_000;
     pub const UPLOAD_MAX_DURATION_SECS: u64 = 4 * 3600;
+    pub const ALERT_COOLDOWN_SECS: u64 = 900;
+    pub const ALERT_FAILED_AUTH_THRESHOLD: u64 = 10;
+    pub const ALERT_FAILED_AUTH_WINDOW_SECS: u64 = 300;
+    pub const ALERT_KEY_CALLS_PER_HOUR: u64 = 1_000;
+    pub const ALERT_MAX_ATTEMPTS: u64 = 5;
+    pub const ALERT_BACKOFF_MS: u64 = 1_000;
+    pub const ALERT_WEBHOOK_TIMEOUT_MS: u64 = 10_000;
+    pub const SMTP_PORT: u16 = 25;
+    pub const SMTP_STARTTLS_PORT: u16 = 587;
+    pub const SMTP_TIMEOUT_MS: u64 = 30_000;
 }
 
 /// Secrets shorter than this are refused.
@@ -198,6 +210,8 @@ pub struct Config {
     pub records: Records,
     pub audit: AuditConfig,
     pub routes: Vec<Route>,
+    /// Security alerts: rules and where they are delivered.
+    pub alerts: Alerts,
 }
 
 /// `[audit]`.

@@ -29,6 +29,17 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
+    pub const ALL: [AuthFailure; 8] = [
+        AuthFailure::Missing,
+        AuthFailure::Malformed,
+        AuthFailure::Ambiguous,
+        AuthFailure::UnknownKey,
+        AuthFailure::WrongSecret,
+        AuthFailure::Expired,
+        AuthFailure::Revoked,
+        AuthFailure::InvalidToken,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthFailure::Missing => "missing",

@@ -6,6 +6,8 @@
 //! - [`keys`]: API-key lifecycle shared by the CLI and the pipeline.
 //! - [`logging`]: `tracing` with the redaction layer and the access log.
 //! - [`mock_upstream`]: the OpenAI-compatible echo model of `amanah demo`.
+//! - [`alerts`]: security alerts from audit events, delivered to webhooks,
+//!   e-mail and the log ([`alerts::AlertDispatcher`]).
 //!
 //! IO lives here; decisions live in `amanah-policy` and `amanah-crypto`,
 //! persistence behind `amanah-store`'s trait.
@@ -15,6 +17,7 @@
 pub mod access;
 pub mod admin;
 pub mod admin_api;
+pub mod alerts;
 pub mod audit;
 pub mod body;
 pub mod config;
@@ -59,6 +62,8 @@ use config::{Config, Problem, Problems};
 
 /// How often pending last-used times are written to the store.
 const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// How long queued alerts may take to go out at shutdown.
+const ALERT_DRAIN: Duration = Duration::from_secs(5);
 /// The embedded store's file name inside the data directory.
 pub const DB_FILE: &str = "amanah.db";
 
@@ -315,6 +320,7 @@ pub struct Running {
     pub records: Arc<records::RecordService>,
     pub keyring: Arc<keyring::KeyringService>,
     pub audit: Arc<audit::AuditLog>,
+    pub alerts: Arc<alerts::AlertDispatcher>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     audit_writer: (watch::Sender<bool>, JoinHandle<()>),
@@ -331,6 +337,7 @@ impl Running {
         let (stop, writer) = self.audit_writer;
         let _ = stop.send(true);
         let _ = writer.await;
+        self.alerts.shutdown(ALERT_DRAIN).await;
         if let Err(e) = self.keys.flush_last_used().await {
             tracing::warn!(error = %e, "could not record last-used times at shutdown");
         }
@@ -348,11 +355,17 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
     let store = stores.state;
     let prepared = prepare(config)?;
     let keyring = Arc::new(open_keyring(config, stores.keys).await?);
+    // Alerts watch every event the audit writer makes durable, and its
+    // failures.
+    let alerts = Arc::new(alerts::AlertDispatcher::from_config(
+        config,
+        &prepared.client_tls,
+    )?);
     let (audit_log, audit_writer) = audit::AuditLog::open(
         &config.audit,
         Arc::clone(&stores.audit),
         audit::detail_hasher(prepared.server_secret.expose().as_bytes())?,
-        None,
+        Some(Arc::clone(&alerts) as Arc<dyn audit::AuditObserver>),
     )
     .await?;
     let audit_log = Arc::new(audit_log);
@@ -411,7 +424,12 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
             audit: Arc::clone(&audit_log),
         },
     ));
-    let admin = Arc::new(admin::AdminHandler { metrics, store });
+    let admin = Arc::new(admin::AdminHandler {
+        metrics,
+        store,
+        audit: Arc::clone(audit_log.status()),
+        alerts: Arc::clone(&alerts),
+    });
 
     let traffic = bind("traffic", config.server.listen).await?;
     let admin_listener = bind("admin", config.admin.listen).await?;
@@ -500,6 +518,7 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         records,
         keyring,
         audit: audit_log,
+        alerts,
         shutdown,
         tasks,
         audit_writer: (audit_stop, audit_task),

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use amanah_pii::EntityType;
 
+use crate::alerts::AlertDispatcher;
+use crate::audit::AuditStatus;
+use crate::error::AuthFailure;
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
@@ -61,7 +65,16 @@ impl RouteMetrics {
 pub struct Metrics {
     /// One per configured route, then one for requests that matched none.
     routes: Vec<RouteMetrics>,
+    /// Refused credentials, by reason ([`AuthFailure::ALL`] order).
+    auth_failures: [AtomicU64; AuthFailure::ALL.len()],
+    /// Admin accounts locked by failed sign-ins.
+    lockouts: AtomicU64,
+    /// Requests refused by a rate limit, by budget ([`RATE_SCOPES`]).
+    rate_limited: [AtomicU64; RATE_SCOPES.len()],
 }
+
+/// The budgets a request can be refused by (`GatewayError::RateLimited`).
+const RATE_SCOPES: [&str; 4] = ["principal", "ip", "route", "auth_failures"];
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,7 +87,30 @@ impl Metrics {
         let mut routes: Vec<RouteMetrics> =
             route_names.into_iter().map(RouteMetrics::new).collect();
         routes.push(RouteMetrics::new("none"));
-        Self { routes }
+        Self {
+            routes,
+            auth_failures: Default::default(),
+            lockouts: AtomicU64::new(0),
+            rate_limited: Default::default(),
+        }
+    }
+
+    pub fn auth_failure(&self, reason: AuthFailure) {
+        if let Some(i) = AuthFailure::ALL.iter().position(|r| *r == reason) {
+            self.auth_failures[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn lockout(&self) {
+        self.lockouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `scope`: which budget was spent (`principal`, `ip`, `route`,
+    /// `auth_failures`).
+    pub fn rate_limited(&self, scope: &str) {
+        if let Some(i) = RATE_SCOPES.iter().position(|s| *s == scope) {
+            self.rate_limited[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn slot(&self, route: Option<usize>) -> &RouteMetrics {
@@ -191,7 +227,109 @@ impl Metrics {
                 }
             }
         }
+        out.push_str(
+            "# HELP amanah_auth_failures_total Refused credentials and sign-ins, by reason.\n",
+        );
+        out.push_str("# TYPE amanah_auth_failures_total counter\n");
+        for (reason, c) in AuthFailure::ALL.iter().zip(&self.auth_failures) {
+            let _ = writeln!(
+                out,
+                "amanah_auth_failures_total{{reason=\"{}\"}} {}",
+                reason.as_str(),
+                c.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP amanah_lockouts_total Admin accounts locked by failed sign-ins.\n");
+        out.push_str("# TYPE amanah_lockouts_total counter\n");
+        let _ = writeln!(
+            out,
+            "amanah_lockouts_total {}",
+            self.lockouts.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP amanah_rate_limited_total Requests refused by a rate limit, by budget.\n",
+        );
+        out.push_str("# TYPE amanah_rate_limited_total counter\n");
+        for (scope, c) in RATE_SCOPES.iter().zip(&self.rate_limited) {
+            let _ = writeln!(
+                out,
+                "amanah_rate_limited_total{{budget=\"{scope}\"}} {}",
+                c.load(Ordering::Relaxed)
+            );
+        }
         out
+    }
+}
+
+/// The audit writer's counters: events written, write failures, the lag
+/// (events accepted but not yet durable), checkpoints signed.
+pub fn render_audit(status: &AuditStatus, out: &mut String) {
+    let gauges: [(&str, &str, &str, u64); 5] = [
+        (
+            "amanah_audit_events_total",
+            "counter",
+            "Audit events written durably.",
+            status.written(),
+        ),
+        (
+            "amanah_audit_write_failures_total",
+            "counter",
+            "Audit events that could not be written.",
+            status.failed(),
+        ),
+        (
+            "amanah_audit_lag_events",
+            "gauge",
+            "Audit events accepted but not yet written.",
+            status.queued(),
+        ),
+        (
+            "amanah_audit_checkpoints_total",
+            "counter",
+            "Audit checkpoints signed.",
+            status.checkpoints(),
+        ),
+        (
+            "amanah_audit_last_seq",
+            "gauge",
+            "Sequence number of the newest audit event.",
+            status.last_seq(),
+        ),
+    ];
+    for (name, kind, help, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP amanah_audit_healthy 1 when the last audit write succeeded.\n# TYPE amanah_audit_healthy gauge\namanah_audit_healthy {}",
+        u8::from(status.healthy())
+    );
+}
+
+/// Alerts raised by the rules, and per sink sent, failed and dropped.
+pub fn render_alerts(alerts: &AlertDispatcher, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP amanah_alerts_raised_total Alerts the rules raised.\n# TYPE amanah_alerts_raised_total counter\namanah_alerts_raised_total {}",
+        alerts.raised()
+    );
+    out.push_str("# HELP amanah_alerts_total Alerts by sink and result (sent, failed, dropped).\n");
+    out.push_str("# TYPE amanah_alerts_total counter\n");
+    for c in alerts.counts() {
+        for (result, n) in [
+            ("sent", c.sent),
+            ("failed", c.failed),
+            ("dropped", c.dropped),
+        ] {
+            let _ = writeln!(
+                out,
+                "amanah_alerts_total{{sink=\"{}\",result=\"{result}\"}} {n}",
+                c.sink
+            );
+        }
     }
 }
 

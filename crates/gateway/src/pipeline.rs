@@ -514,6 +514,9 @@ impl Gateway {
             clear("redactions", n.to_string());
         }
         self.audit.add_details(&mut event, note);
+        if event.details.contains_key("locked_until") {
+            self.metrics.lockout();
+        }
         Some(event)
     }
 
@@ -552,8 +555,13 @@ impl Handler for Gateway {
 
         let outcome = self.run(req, peer, &request_id, &mut trace).await;
         if let Err(e) = &outcome {
-            if let GatewayError::PersonalDataRefused(types) = e {
-                self.metrics.privacy_values(trace.route, types);
+            match e {
+                GatewayError::PersonalDataRefused(types) => {
+                    self.metrics.privacy_values(trace.route, types)
+                }
+                GatewayError::Unauthenticated(reason) => self.metrics.auth_failure(*reason),
+                GatewayError::RateLimited(scope, _) => self.metrics.rate_limited(scope),
+                _ => {}
             }
             self.log_failure(e, &request_id, &trace);
         }

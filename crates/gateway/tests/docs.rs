@@ -217,6 +217,38 @@ fn readme_reference_lists_the_defaults_in_code() {
             "records.sweep_batch",
             format!("`{}`", defaults::SWEEP_BATCH),
         ),
+        (
+            "alerts.cooldown_secs",
+            format!("`{}`", defaults::ALERT_COOLDOWN_SECS),
+        ),
+        (
+            "alerts.failed_auth_threshold",
+            format!("`{}`", defaults::ALERT_FAILED_AUTH_THRESHOLD),
+        ),
+        (
+            "alerts.failed_auth_window_secs",
+            format!("`{}`", defaults::ALERT_FAILED_AUTH_WINDOW_SECS),
+        ),
+        (
+            "alerts.key_calls_per_hour",
+            format!("`{}`", defaults::ALERT_KEY_CALLS_PER_HOUR),
+        ),
+        (
+            "alerts.webhooks[].max_attempts",
+            format!("`{}`", defaults::ALERT_MAX_ATTEMPTS),
+        ),
+        (
+            "alerts.webhooks[].backoff_ms",
+            format!("`{}`", defaults::ALERT_BACKOFF_MS),
+        ),
+        (
+            "alerts.webhooks[].timeout_ms",
+            format!("`{}`", defaults::ALERT_WEBHOOK_TIMEOUT_MS),
+        ),
+        (
+            "alerts.email.timeout_ms",
+            format!("`{}`", defaults::SMTP_TIMEOUT_MS),
+        ),
     ] {
         let row = readme
             .lines()

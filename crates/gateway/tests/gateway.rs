@@ -8,6 +8,7 @@ mod gateway {
 
     mod access;
     mod admin;
+    mod alerts;
     mod audit;
     mod auth;
     mod failclosed;

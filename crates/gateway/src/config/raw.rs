@@ -31,6 +31,51 @@ pub struct RawConfig {
     pub records: RawRecords,
     pub audit: RawAudit,
     pub routes: Vec<RawRoute>,
+    pub alerts: RawAlerts,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawAlerts {
+    pub cooldown_secs: Option<u64>,
+    pub failed_auth_threshold: Option<u64>,
+    pub failed_auth_window_secs: Option<u64>,
+    pub key_calls_per_hour: Option<u64>,
+    pub new_network: Option<bool>,
+    pub admin_grants: Option<bool>,
+    pub lockdown: Option<bool>,
+    pub audit_failures: Option<bool>,
+    pub log: Option<bool>,
+    pub webhooks: Vec<RawWebhook>,
+    pub email: Option<RawEmail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawWebhook {
+    pub url: Option<String>,
+    pub format: Option<String>,
+    pub secret: Option<RawSecretRef>,
+    pub max_attempts: Option<u64>,
+    pub backoff_ms: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub allow_plaintext: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawEmail {
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u64>,
+    pub starttls: Option<bool>,
+    pub allow_plaintext: Option<bool>,
+    pub username: Option<String>,
+    pub password: Option<RawSecretRef>,
+    pub from: Option<String>,
+    pub to: Option<Vec<String>>,
+    pub max_attempts: Option<u64>,
+    pub backoff_ms: Option<u64>,
+    pub timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -20,6 +20,34 @@ pub enum SecretRef {
 impl SecretRef {
     /// Reads the secret and judges it. `key` names it in problems.
     pub fn resolve(&self, key: &str) -> Result<SecretString, Problem> {
+        let value = self.read(key)?;
+        judge_secret(key, &value)?;
+        Ok(value)
+    }
+
+    /// Reads a password chosen by another system (a mail account's), which
+    /// Amanah cannot hold to its own length rule: it must only be non-empty
+    /// and not a value from Amanah's examples.
+    pub fn resolve_password(&self, key: &str) -> Result<SecretString, Problem> {
+        let value = self.read(key)?;
+        if value.char_len() == 0 {
+            return Err(Problem::new(
+                key,
+                "the password is empty",
+                "put the mail account's password in the file or variable",
+            ));
+        }
+        if EXAMPLE_SECRETS.iter().any(|example| value.ct_eq(example)) {
+            return Err(Problem::new(
+                key,
+                "the password is a value published in Amanah's own examples",
+                "use the mail account's real password",
+            ));
+        }
+        Ok(value)
+    }
+
+    fn read(&self, key: &str) -> Result<SecretString, Problem> {
         let value = match self {
             SecretRef::Env(var) => std::env::var(var).map_err(|_| {
                 Problem::new(
@@ -36,9 +64,9 @@ impl SecretRef {
                 read_secret_file(key, path)?
             }
         };
-        let value = SecretString::new(value.trim_end_matches(['\n', '\r']).to_owned());
-        judge_secret(key, &value)?;
-        Ok(value)
+        Ok(SecretString::new(
+            value.trim_end_matches(['\n', '\r']).to_owned(),
+        ))
     }
 }
 

@@ -630,3 +630,164 @@ fn amanahs_own_api_names_and_paths_are_reserved() {
         assert!(keys_of(&err).contains(&key), "{key}: {err}");
     }
 }
+
+#[test]
+fn alerts_load_with_their_defaults() {
+    let c = load_text("", &[]).unwrap();
+    let a = &c.alerts;
+    assert_eq!(a.rules, amanah_audit::alerts::AlertRules::default());
+    assert_eq!(a.rules.cooldown_secs, defaults::ALERT_COOLDOWN_SECS);
+    assert!(a.log);
+    assert!(a.webhooks.is_empty());
+    assert!(a.email.is_none());
+}
+
+#[test]
+fn alerts_section_is_normalized() {
+    let text = r#"
+[alerts]
+cooldown_secs = 60
+failed_auth_threshold = 0
+failed_auth_window_secs = 120
+key_calls_per_hour = 5000
+new_network = false
+admin_grants = false
+lockdown = false
+audit_failures = false
+log = false
+[[alerts.webhooks]]
+url = "https://hooks.slack.com/services/T0/B0/xyz"
+format = "slack"
+[[alerts.webhooks]]
+url = "http://127.0.0.1:9000/amanah"
+secret = { env = "AMANAH_TEST_WEBHOOK_SECRET" }
+max_attempts = 3
+backoff_ms = 250
+timeout_ms = 2000
+[alerts.email]
+smtp_host = "smtp.example.com"
+starttls = true
+username = "alerts"
+password = { file = "/etc/amanah/smtp_password" }
+from = "amanah@example.com"
+to = ["security@example.com", "oncall+amanah@example.com"]
+"#;
+    let c = load_text(text, &[]).unwrap();
+    let a = &c.alerts;
+    assert_eq!(a.rules.cooldown_secs, 60);
+    assert_eq!(a.rules.failed_auth.count, 0);
+    assert!(!a.rules.failed_auth.enabled());
+    assert_eq!(a.rules.failed_auth.window_secs, 120);
+    assert_eq!(a.rules.calls_per_key.count, 5000);
+    assert_eq!(a.rules.calls_per_key.window_secs, 3600);
+    assert!(!a.rules.new_network && !a.rules.admin_grants);
+    assert!(!a.rules.lockdown && !a.rules.audit_failures && !a.log);
+    assert_eq!(a.webhooks.len(), 2);
+    assert_eq!(a.webhooks[0].format, WebhookFormat::Slack);
+    assert_eq!(a.webhooks[0].retry.max_attempts, 5);
+    assert_eq!(a.webhooks[0].retry.backoff, Duration::from_millis(1000));
+    assert_eq!(a.webhooks[0].timeout, Duration::from_millis(10_000));
+    assert_eq!(a.webhooks[1].format, WebhookFormat::Json);
+    assert_eq!(
+        a.webhooks[1].secret,
+        Some(SecretRef::Env("AMANAH_TEST_WEBHOOK_SECRET".into()))
+    );
+    assert_eq!(a.webhooks[1].retry.max_attempts, 3);
+    assert_eq!(a.webhooks[1].timeout, Duration::from_millis(2000));
+    let e = a.email.as_ref().unwrap();
+    assert_eq!(e.smtp_port, 587, "starttls defaults to the submission port");
+    assert!(e.starttls);
+    assert_eq!(e.to.len(), 2);
+    assert_eq!(
+        e.password,
+        Some(SecretRef::File("/etc/amanah/smtp_password".into()))
+    );
+    // Without STARTTLS the default port is 25.
+    let c = load_text(
+        "[alerts.email]\nsmtp_host = \"127.0.0.1\"\nfrom = \"a@b\"\nto = [\"c@d\"]\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.alerts.email.unwrap().smtp_port, 25);
+}
+
+#[test]
+fn alerts_problems_are_all_reported() {
+    let text = r#"
+[alerts]
+failed_auth_threshold = 99999999
+key_calls_per_hour = 99999999999
+[[alerts.webhooks]]
+url = "ftp://example.com/x"
+[[alerts.webhooks]]
+url = "http://hooks.example.com/x"
+format = "xml"
+secret = { value = "inline" }
+max_attempts = 0
+[[alerts.webhooks]]
+url = "https://user:pw@hooks.example.com/x"
+backoff_ms = 0
+timeout_ms = 0
+[[alerts.webhooks]]
+format = "json"
+[alerts.email]
+smtp_host = "smtp.example.com\r\nX: y"
+smtp_port = 70000
+username = "alerts"
+from = "amanah@example.com\r\nBcc: evil@example.com"
+to = ["security", "a b@example.com"]
+max_attempts = 0
+"#;
+    let err = load_text(text, &[]).unwrap_err();
+    let keys = keys_of(&err);
+    for k in [
+        "alerts.failed_auth_threshold",
+        "alerts.key_calls_per_hour",
+        "alerts.webhooks[0].url",
+        "alerts.webhooks[1].url",
+        "alerts.webhooks[1].format",
+        "alerts.webhooks[1].secret",
+        "alerts.webhooks[1].max_attempts",
+        "alerts.webhooks[2].url",
+        "alerts.webhooks[2].backoff_ms",
+        "alerts.webhooks[2].timeout_ms",
+        "alerts.webhooks[3].url",
+        "alerts.email.smtp_host",
+        "alerts.email.smtp_port",
+        "alerts.email.username",
+        "alerts.email.from",
+        "alerts.email.to[0]",
+        "alerts.email.to[1]",
+        "alerts.email.max_attempts",
+    ] {
+        assert!(keys.contains(&k), "{k} missing from {err}");
+    }
+    // A password over plain SMTP to another machine; no recipients.
+    let err = load_text(
+        r#"
+[alerts.email]
+smtp_host = "smtp.example.com"
+username = "alerts"
+password = { env = "SMTP_PASSWORD" }
+from = "amanah@example.com"
+to = []
+"#,
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(keys_of(&err), ["alerts.email.starttls", "alerts.email.to"]);
+    // ... which allow_plaintext (or loopback) permits.
+    for host in ["smtp.example.com\"\nallow_plaintext = true\n#", "127.0.0.1"] {
+        let text = format!(
+            "[alerts.email]\nsmtp_host = \"{host}\"\nusername = \"u\"\npassword = {{ env = \"P\" }}\nfrom = \"a@b\"\nto = [\"c@d\"]\n"
+        );
+        load_text(&text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Plain http to a remote webhook needs allow_plaintext.
+    let c = load_text(
+        "[[alerts.webhooks]]\nurl = \"http://10.0.0.5/hook\"\nallow_plaintext = true\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.alerts.webhooks.len(), 1);
+}

@@ -114,6 +114,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         }
     }
     check_route_overlaps(&routes, problems);
+    let alerts = super::alerts::validate_alerts(raw.alerts, problems);
 
     Config {
         data_dir,
@@ -135,6 +136,7 @@ pub(super) fn validate(mut raw: RawConfig, source: &Source, problems: &mut Vec<P
         records,
         audit,
         routes,
+        alerts,
     }
 }
 
@@ -162,6 +164,14 @@ fn anchor_paths(raw: &mut RawConfig, base: Option<&Path>) {
         if let Some(secret) = p.credential.as_mut() {
             fix(&mut secret.file);
         }
+    }
+    for w in raw.alerts.webhooks.iter_mut() {
+        if let Some(secret) = w.secret.as_mut() {
+            fix(&mut secret.file);
+        }
+    }
+    if let Some(secret) = raw.alerts.email.as_mut().and_then(|e| e.password.as_mut()) {
+        fix(&mut secret.file);
     }
     if let Some(log) = raw.log.access_log.as_mut() {
         if !matches!(log.as_str(), "off" | "stdout" | "stderr" | "") {
