@@ -2,6 +2,7 @@ pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod grants;
+pub mod incident;
 pub mod keyring;
 pub mod keys;
 pub mod mock_upstream;

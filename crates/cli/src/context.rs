@@ -141,3 +141,64 @@ pub async fn record_service(
     );
     Ok((service, stores.records))
 }
+
+/// Who runs this command, as audit events name them: `cli:<OS user>`.
+pub fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
+    let user: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(64)
+        .collect();
+    if user.is_empty() {
+        "cli:unknown".to_owned()
+    } else {
+        format!("cli:{user}")
+    }
+}
+
+/// Writes one audit event for a change made from the command line, to the
+/// same log the gateway writes (linked after its newest event). A change
+/// that cannot be audited is reported as an error after it was made, so
+/// the operator knows the log misses it.
+pub async fn audit(
+    config: &Config,
+    action: &str,
+    resource: &str,
+    outcome: amanah_audit::Outcome,
+    details: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let secret = amanah_gateway::server_secret(config).map_err(|p| problems_error(&p))?;
+    let hasher = amanah_gateway::audit::detail_hasher(secret.expose().as_bytes())?;
+    let mut event = amanah_audit::Event::new(
+        amanah_gateway::audit::now_ms(),
+        config.audit.node.as_str(),
+        cli_actor(),
+        action,
+        resource,
+        outcome,
+    );
+    for (name, value) in details {
+        let value = if *name == "subject" {
+            hasher.hash(name, value)
+        } else {
+            amanah_audit::DetailValue::Clear((*value).to_owned())
+        };
+        event.details.insert((*name).to_owned(), value);
+    }
+    config::create_private_dir(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = amanah_store::SqliteAuditStore::open(&config.audit.store)
+        .with_context(|| format!("opening the audit log {}", config.audit.store.display()))?;
+    amanah_gateway::audit::append_one(&store, event)
+        .await
+        .with_context(|| {
+            format!(
+                "the change was made but could not be written to the audit log {}",
+                config.audit.store.display()
+            )
+        })?;
+    Ok(())
+}

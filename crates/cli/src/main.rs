@@ -49,9 +49,12 @@ enum Command {
     /// Master keys: status, rotate, rewrap data keys, retire old versions.
     #[command(subcommand)]
     Keyring(commands::keyring::Command),
-    /// The tamper-evident audit log: verify it against its signed checkpoints.
+    /// The tamper-evident audit log: verify it against its signed checkpoints, tail it, export it.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// Incident response: lockdown, mass revocation, and the report a breach notification needs.
+    #[command(subcommand)]
+    Incident(commands::incident::Command),
     /// Detect personal data and secrets (`pii detect` for labelled JSON lines).
     #[command(subcommand)]
     Pii(commands::pii::Command),
@@ -89,6 +92,7 @@ fn main() -> std::process::ExitCode {
             Command::Subjects(cmd) => commands::subjects::run(cmd).await,
             Command::Keyring(cmd) => commands::keyring::run(cmd).await,
             Command::Audit(cmd) => commands::audit::run(cmd).await,
+            Command::Incident(cmd) => commands::incident::run(cmd).await,
             Command::Pii(cmd) => commands::pii::run(cmd),
             Command::Scan(args) => commands::scan::run(args),
             Command::Redact(args) => commands::redact::run(args),

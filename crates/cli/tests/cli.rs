@@ -366,6 +366,10 @@ impl Drop for Demo {
 }
 
 fn start_demo(dir: &Path, extra: &[&str]) -> Demo {
+    start_demo_with_env(dir, extra, &[])
+}
+
+fn start_demo_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Demo {
     let port = free_port();
     let admin_port = free_port();
     let stderr_path = dir.join("demo.stderr");
@@ -380,6 +384,7 @@ fn start_demo(dir: &Path, extra: &[&str]) -> Demo {
         ])
         .arg(dir.join("data"))
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -621,4 +626,206 @@ fn config_check_refuses_a_credential_that_is_not_a_header_value() {
             "{cmd:?} echoed the secret: {all}"
         );
     }
+}
+
+/// One `POST /v1/chat/completions` over a fresh connection: the status and
+/// the `x-request-id` of the answer, or `None` when no answer came.
+fn chat_once(port: u16, key: &str) -> Option<(u16, String)> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let body = r#"{"model":"demo","messages":[{"role":"user","content":"hi"}]}"#;
+    write!(
+        s,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).ok()?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, _) = answer.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let rid = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("x-request-id")
+            .then(|| value.trim().to_owned())
+    })?;
+    Some((status, rid))
+}
+
+fn exported_request_ids(data: &Path) -> std::collections::HashSet<String> {
+    let out = amanah()
+        .args(["audit", "export", "--json", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["event"]["request_id"].as_str().map(str::to_owned)
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_during_heavy_traffic_loses_no_answered_event() {
+    let dir = tempfile::tempdir().unwrap();
+    // No request budgets: every request is a model call with its event.
+    let mut demo = start_demo_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("AMANAH_RATE_LIMITS__PER_PRINCIPAL__REQUESTS", "0"),
+            ("AMANAH_RATE_LIMITS__PER_IP__REQUESTS", "0"),
+        ],
+    );
+    let key = demo_key(&demo);
+    let port = demo.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..12)
+        .map(|_| {
+            let (key, stop) = (key.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut answered = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match chat_once(port, &key) {
+                        Some((200, rid)) => answered.push(rid),
+                        Some((status, _)) => panic!("unexpected status {status}"),
+                        None => break, // the gateway is gone
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    demo.child.kill().unwrap(); // SIGKILL: no shutdown, no final checkpoint
+    demo.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answered: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(
+        answered.len() >= 100,
+        "heavy traffic: only {} answers",
+        answered.len()
+    );
+
+    let data = dir.path().join("data");
+    let out = amanah()
+        .args(["audit", "verify", "--json", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the chain verifies: {}", text(&out));
+    let logged = exported_request_ids(&data);
+    let missing: Vec<_> = answered.iter().filter(|r| !logged.contains(*r)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} answered requests have no audit event: {:?}",
+        missing.len(),
+        answered.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
+
+#[test]
+fn incident_lockdown_revoke_and_report_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = start_demo(dir.path(), &[]);
+    let key = demo_key(&demo);
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let out = amanah()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("USER", "oncall")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (_, stdout) = (
+        0,
+        run(&[
+            "keys", "create", "--name", "ops", "--role", "admin", "--json",
+        ]),
+    );
+    let admin_key = serde_json::from_str::<serde_json::Value>(stdout.trim()).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(chat_once(demo.port, &key).unwrap().0, 200);
+
+    run(&["incident", "lockdown", "on"]);
+    let wait_for = |want: u16, key: &str| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let status = chat_once(demo.port, key).unwrap().0;
+            if status == want || Instant::now() > deadline {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    assert_eq!(
+        wait_for(503, &key),
+        503,
+        "a non-admin is refused in lockdown"
+    );
+    assert_eq!(
+        chat_once(demo.port, &admin_key).unwrap().0,
+        200,
+        "an admin is served"
+    );
+    run(&["incident", "lockdown", "off"]);
+    assert_eq!(wait_for(200, &key), 200, "served again after lockdown");
+
+    let key_id = key.split('_').nth(1).unwrap().to_owned();
+    run(&["incident", "revoke", "--key", &key_id]);
+    assert_eq!(wait_for(401, &key), 401, "a revoked key is refused");
+
+    let report = run(&["incident", "report", "--since", "1h", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(
+        report["actors"][format!("key:{key_id}")]["events"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    let changes: Vec<String> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["actor"].as_str().unwrap(),
+                c["action"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in ["cli:oncall incident.lockdown", "cli:oncall incident.revoke"] {
+        assert!(
+            changes.iter().any(|c| c == want),
+            "{want} not in {changes:?}"
+        );
+    }
+    let out = amanah()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "CLI events join the chain: {}",
+        text(&out)
+    );
+    drop(demo);
 }

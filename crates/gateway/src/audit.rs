@@ -495,6 +495,25 @@ pub async fn prune(
     }
 }
 
+/// Appends one event from outside the gateway (the CLI): links it after
+/// the newest stored event and writes it durably, re-linking when a
+/// running gateway takes that sequence number meanwhile.
+pub async fn append_one(store: &dyn AuditStore, mut event: Event) -> Result<u64, StoreError> {
+    for _ in 0..8 {
+        let mut chain = resume_chain(store).await.map_err(|e| match e {
+            AuditStartError::Store(s) => s,
+            other => StoreError::Corrupt(other.to_string()),
+        })?;
+        let chained = chain.append(event);
+        match store.append(&[row_of(&chained)]).await {
+            Ok(()) => return Ok(chained.event.seq),
+            Err(StoreError::Conflict) => event = chained.event,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
 async fn resume_chain(store: &dyn AuditStore) -> Result<Chain, AuditStartError> {
     Ok(match store.last().await? {
         None => Chain::new(),

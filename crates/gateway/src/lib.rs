@@ -24,6 +24,7 @@ pub mod config;
 pub mod data_api;
 pub mod error;
 pub mod identify;
+pub mod incident;
 pub mod jwt;
 pub mod keyring;
 pub mod keys;
@@ -405,6 +406,7 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         Arc::clone(&stores.records),
         Arc::clone(&access),
     );
+    let lockdown = Arc::new(incident::Lockdown::load(Arc::clone(&store)).await?);
     let metrics = Arc::new(metrics::Metrics::new(
         config.routes.iter().map(|r| r.name.as_str()),
     ));
@@ -417,6 +419,7 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
             admin: admin_api,
             data: data_api,
             subjects: subjects::SubjectGate::new(config, Arc::clone(&stores.records)),
+            lockdown: Arc::clone(&lockdown),
         },
         privacy::PrivacyStage::new(config, prepared.server_secret.expose().as_bytes()),
         pipeline::Recorders {
@@ -486,6 +489,12 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         Arc::clone(&records),
         config.records.cleanup_interval,
         config.records.sweep_batch,
+        rx.clone(),
+    )));
+    tasks.push(tokio::spawn(incident::follow_lockdown(
+        lockdown,
+        Arc::clone(&alerts) as Arc<dyn audit::AuditObserver>,
+        config.audit.node.clone(),
         rx.clone(),
     )));
     if let Some(retention) = config.audit.retention {

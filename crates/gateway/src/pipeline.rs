@@ -19,6 +19,7 @@ use crate::config::{AuditFailure, Config};
 use crate::data_api::{self, DataApi};
 use crate::error::{into_response, GatewayError, Origin};
 use crate::identify::Identifier;
+use crate::incident::Lockdown;
 use crate::keys::now_unix;
 use crate::logging::ACCESS_TARGET;
 use crate::metrics::{Metrics, UpstreamFailure};
@@ -76,6 +77,8 @@ pub struct OwnStages {
     pub data: DataApi,
     /// Consent and residency on routes (it reads the same register).
     pub subjects: SubjectGate,
+    /// Incident lockdown: while on, only administrators are served.
+    pub lockdown: Arc<Lockdown>,
 }
 
 /// Where every request leaves its trace: the metrics and the audit log.
@@ -95,6 +98,7 @@ pub struct Gateway {
     admin: AdminApi,
     data: DataApi,
     subjects: SubjectGate,
+    lockdown: Arc<Lockdown>,
     privacy: PrivacyStage,
     cors: CorsPolicy,
     metrics: Arc<Metrics>,
@@ -139,6 +143,7 @@ impl Gateway {
             admin: own.admin,
             data: own.data,
             subjects: own.subjects,
+            lockdown: own.lockdown,
             privacy,
             cors: CorsPolicy::new(&config.cors),
             metrics,
@@ -205,6 +210,28 @@ impl Gateway {
         }
     }
 
+    /// During a lockdown only principals holding `admin:access` are
+    /// served (503 for everyone else).
+    async fn check_lockdown(
+        &self,
+        principal: &amanah_policy::Principal,
+        now: i64,
+    ) -> Result<(), GatewayError> {
+        if !self.lockdown.active() {
+            return Ok(());
+        }
+        let policy = self.identifier.access.policy().await?;
+        let admin = amanah_policy::RequiredPermission::parse(crate::users::ADMIN_ACCESS)
+            .map_err(|e| GatewayError::IdentityUnavailable(e.to_string()))?;
+        policy
+            .decide(
+                principal,
+                &amanah_policy::Requirement::new("lockdown", admin),
+                now,
+            )
+            .map_err(|_| GatewayError::Lockdown)
+    }
+
     /// The stages, in order. Every early return is a typed error that
     /// [`Handler::handle`] turns into a response.
     async fn run(
@@ -247,6 +274,7 @@ impl Gateway {
         if data_api::owns_path(req.uri().path()) {
             trace.data = true;
             let principal = self.identify(req.headers(), peer, now, trace).await?;
+            self.check_lockdown(&principal, now).await?;
             self.charge(
                 [
                     (
@@ -277,6 +305,10 @@ impl Gateway {
         //    A source that keeps failing is refused before its credential is
         //    looked at (429).
         let principal = self.identify(req.headers(), peer, now, trace).await?;
+
+        // 5b. Lockdown: during an incident only administrators are served
+        //    (503); the admin API above stays open so they can end it.
+        self.check_lockdown(&principal, now).await?;
 
         // 6. Route: the longest prefix owns the path (404, 405).
         let matched = self.router.find(req.method(), req.uri().path())?;

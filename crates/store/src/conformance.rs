@@ -11,7 +11,7 @@ pub use records::{record_row_for_tests, run_records};
 
 use crate::{
     ApiKeyRecord, GrantRecord, KeyStatus, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome,
-    ServiceBinding, SessionRecord, Store, StoreError, UserRecord,
+    ServiceBinding, SessionRecord, SettingRecord, Store, StoreError, UserRecord,
 };
 
 /// A plausible key record, for backend tests.
@@ -83,6 +83,24 @@ pub async fn run_all<S: Store>(store: &S) {
     sessions_touch_and_revoke(store).await;
     roles_upsert_and_delete(store).await;
     grants_list_by_principal(store).await;
+    settings_upsert(store).await;
+}
+
+async fn settings_upsert<S: Store>(store: &S) {
+    assert_eq!(store.setting("lockdown").await.unwrap(), None);
+    let mut s = SettingRecord {
+        name: "lockdown".into(),
+        value: "on".into(),
+        updated_at: 10,
+        updated_by: "cli:root".into(),
+    };
+    store.put_setting(&s).await.unwrap();
+    assert_eq!(store.setting("lockdown").await.unwrap(), Some(s.clone()));
+    s.value = "off".into();
+    s.updated_at = 20;
+    s.updated_by = "user:0a1b".into();
+    store.put_setting(&s).await.unwrap();
+    assert_eq!(store.setting("lockdown").await.unwrap(), Some(s));
 }
 
 async fn ping<S: Store>(store: &S) {

@@ -143,4 +143,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Grants, oldest first; only those of `principal` when given.
     async fn list_grants(&self, principal: Option<&str>) -> Result<Vec<GrantRecord>, StoreError>;
+
+    // --- run-time settings ---
+
+    async fn setting(&self, name: &str) -> Result<Option<SettingRecord>, StoreError>;
+
+    /// Creates or replaces the setting.
+    async fn put_setting(&self, setting: &SettingRecord) -> Result<(), StoreError>;
 }

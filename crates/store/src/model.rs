@@ -143,6 +143,17 @@ pub struct SessionRecord {
     pub revoked_at: Option<i64>,
 }
 
+/// A deployment-wide setting operators change at run time (lockdown),
+/// shared by every gateway and CLI on the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingRecord {
+    pub name: String,
+    pub value: String,
+    pub updated_at: i64,
+    /// Who changed it: `user:<id>`, `key:<id>`, `cli:<os user>`.
+    pub updated_by: String,
+}
+
 /// A custom role (predefined roles live in code, in `amanah-policy`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleRecord {

@@ -20,7 +20,7 @@ pub use keyring::SqliteKeyringStore;
 
 use crate::{
     ApiKeyRecord, GrantRecord, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome, ServiceBinding,
-    SessionRecord, Store, StoreError, UserRecord,
+    SessionRecord, SettingRecord, Store, StoreError, UserRecord,
 };
 
 /// Versioned schema migrations, applied in order, each in a transaction.
@@ -110,6 +110,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, records::MIGRATION),
     (4, records::MIGRATION_TENANTS),
     (5, records::MIGRATION_RECORD_TENANTS),
+    (
+        6,
+        "CREATE TABLE settings (
+            name       TEXT PRIMARY KEY,
+            value      TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
+         ) STRICT;",
+    ),
 ];
 
 const READERS: usize = 4;
@@ -875,6 +884,39 @@ impl Store for SqliteStore {
                 .execute("DELETE FROM roles WHERE name = ?1", [&name])
                 .map_err(map_err)?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<SettingRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT name, value, updated_at, updated_by FROM settings WHERE name = ?1",
+            )?
+            .query_row([&name], |r| {
+                Ok(SettingRecord {
+                    name: r.get(0)?,
+                    value: r.get(1)?,
+                    updated_at: r.get(2)?,
+                    updated_by: r.get(3)?,
+                })
+            })
+            .optional()
+        })
+    }
+
+    async fn put_setting(&self, setting: &SettingRecord) -> Result<(), StoreError> {
+        let s = setting.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value,
+                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                params![s.name, s.value, s.updated_at, s.updated_by],
+            )
+            .map_err(map_err)?;
+            Ok(())
         })
         .await
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use amanah_gateway::keys::KeySpec;
 use amanah_store::{
     ApiKeyRecord, GrantRecord, KeyUse, RevokeOutcome, RoleRecord, RotateOutcome, SessionRecord,
-    SqliteStore, Store, StoreError, UserRecord,
+    SettingRecord, SqliteStore, Store, StoreError, UserRecord,
 };
 use http::StatusCode;
 
@@ -73,6 +73,8 @@ breakable_store! {
     fn insert_grant(&self, g: &GrantRecord) -> ();
     fn delete_grant(&self, id: &str) -> bool;
     fn list_grants(&self, principal: Option<&str>) -> Vec<GrantRecord>;
+    fn setting(&self, name: &str) -> Option<SettingRecord>;
+    fn put_setting(&self, s: &SettingRecord) -> ();
 }
 
 #[tokio::test]
