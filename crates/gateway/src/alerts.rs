@@ -251,6 +251,12 @@ impl WebhookSink {
         }
     }
 
+    /// POSTs `body` as it is (signed when a secret is set), retried like
+    /// an alert: how audit checkpoints reach their external anchor.
+    pub async fn post(&self, body: Bytes) -> Result<(), SinkError> {
+        with_retries(self.retry, &self.name, || self.attempt(&body)).await
+    }
+
     /// The body sent for `alert`.
     pub fn body(&self, alert: &Alert) -> String {
         render_body(self.format, alert)

@@ -35,6 +35,8 @@ const MAX_BATCH: usize = 1024;
 const QUEUE: usize = 16 * 1024;
 /// The label under which the detail key is derived from the server secret.
 const DETAIL_KEY_LABEL: &[u8] = b"amanah.audit.detail-key.v1";
+/// Checkpoints waiting for the webhook anchor, at most.
+const ANCHOR_QUEUE: usize = 64;
 /// How often retention is applied.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -209,6 +211,7 @@ impl AuditLog {
             },
             last_checkpoint,
             anchor_file: config.checkpoint_file.clone(),
+            anchor_webhook: None,
             observer,
             status: Arc::clone(&status),
         };
@@ -275,6 +278,8 @@ pub struct AuditWriter {
     policy: CheckpointPolicy,
     last_checkpoint: Option<Checkpoint>,
     anchor_file: Option<PathBuf>,
+    /// Checkpoints on their way to the webhook anchor.
+    anchor_webhook: Option<mpsc::Sender<String>>,
     observer: Option<Arc<dyn AuditObserver>>,
     status: Arc<AuditStatus>,
 }
@@ -289,6 +294,26 @@ impl std::fmt::Debug for AuditWriter {
 }
 
 impl AuditWriter {
+    /// Also sends every checkpoint to `sink` (the webhook anchor). A
+    /// checkpoint the queue has no room for is skipped with a warning: the
+    /// next one vouches for everything before it.
+    pub fn export_checkpoints_to(mut self, sink: crate::alerts::WebhookSink) -> Self {
+        let (tx, mut rx) = mpsc::channel::<String>(ANCHOR_QUEUE);
+        tokio::spawn(async move {
+            while let Some(text) = rx.recv().await {
+                if let Err(e) = sink.post(bytes::Bytes::from(text)).await {
+                    tracing::warn!(
+                        target: "amanah::audit",
+                        error = %e,
+                        "an audit checkpoint could not be delivered to the webhook anchor"
+                    );
+                }
+            }
+        });
+        self.anchor_webhook = Some(tx);
+        self
+    }
+
     /// Writes until `shutdown`, then drains what is queued and signs a
     /// last checkpoint.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
@@ -437,6 +462,14 @@ impl AuditWriter {
         if let Err(e) = self.store.put_checkpoint(&row).await {
             tracing::warn!(target: "amanah::audit", error = %e, "the audit checkpoint could not be stored");
             return;
+        }
+        if let Some(tx) = &self.anchor_webhook {
+            if tx.try_send(text.clone()).is_err() {
+                tracing::warn!(
+                    target: "amanah::audit",
+                    "the webhook anchor is behind; this checkpoint is not sent (the next one covers it)"
+                );
+            }
         }
         if let Some(path) = &self.anchor_file {
             if let Err(e) = append_line(path, &text) {
@@ -645,6 +678,7 @@ mod tests {
             checkpoint_every_events: 10,
             checkpoint_every: Duration::from_secs(60),
             checkpoint_file: Some(dir.join("anchor.jsonl")),
+            checkpoint_webhook: None,
             retention: None,
             on_failure: crate::config::AuditFailure::Closed,
         }

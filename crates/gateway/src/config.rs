@@ -231,6 +231,9 @@ pub struct AuditConfig {
     pub checkpoint_every: Duration,
     /// Checkpoints are also appended to this file (the external anchor).
     pub checkpoint_file: Option<PathBuf>,
+    /// Checkpoints are also POSTed here, one per request, as their text
+    /// form (the external anchor kept by another party).
+    pub checkpoint_webhook: Option<Webhook>,
     /// Events older than this are pruned, up to a checkpoint; `None`: kept.
     pub retention: Option<Duration>,
     /// The default for routes without their own `audit` key.

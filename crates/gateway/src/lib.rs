@@ -369,6 +369,24 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
         Some(Arc::clone(&alerts) as Arc<dyn audit::AuditObserver>),
     )
     .await?;
+    let audit_writer = match &config.audit.checkpoint_webhook {
+        None => audit_writer,
+        Some(hook) => {
+            let secret = match &hook.secret {
+                Some(r) => Some(
+                    r.resolve("audit.checkpoint_webhook.secret")
+                        .map_err(|p| Problems(vec![p]))?,
+                ),
+                None => None,
+            };
+            audit_writer.export_checkpoints_to(alerts::WebhookSink::new(
+                "audit-checkpoints",
+                hook,
+                secret.as_ref(),
+                prepared.client_tls.clone(),
+            ))
+        }
+    };
     let audit_log = Arc::new(audit_log);
     let records = Arc::new(records::RecordService::new(
         Arc::clone(&stores.records),

@@ -156,7 +156,7 @@ pub(super) fn validate_alerts(raw: RawAlerts, problems: &mut Vec<Problem>) -> Al
         .webhooks
         .into_iter()
         .enumerate()
-        .filter_map(|(i, w)| validate_webhook(i, w, problems))
+        .filter_map(|(i, w)| validate_webhook(&format!("alerts.webhooks[{i}]"), w, problems))
         .collect();
     let email = raw.email.and_then(|e| validate_email(e, problems));
     Alerts {
@@ -201,8 +201,14 @@ fn retry(
     }
 }
 
-fn validate_webhook(i: usize, raw: RawWebhook, problems: &mut Vec<Problem>) -> Option<Webhook> {
-    let key = |k: &str| format!("alerts.webhooks[{i}].{k}");
+/// One webhook table; `prefix` names it in problems
+/// (`alerts.webhooks[0]`, `audit.checkpoint_webhook`).
+pub(super) fn validate_webhook(
+    prefix: &str,
+    raw: RawWebhook,
+    problems: &mut Vec<Problem>,
+) -> Option<Webhook> {
+    let key = |k: &str| format!("{prefix}.{k}");
     let before = problems.len();
     let url = match raw.url.as_deref().map(parse_webhook_url) {
         Some(Ok(u)) => {

@@ -63,7 +63,11 @@ pub(super) fn validate_audit(
             AuditFailure::Closed
         }
     };
+    let checkpoint_webhook = raw
+        .checkpoint_webhook
+        .and_then(|w| super::alerts::validate_webhook("audit.checkpoint_webhook", w, problems));
     AuditConfig {
+        checkpoint_webhook,
         store: in_data_dir(data_dir, raw.store, defaults::AUDIT_STORE_FILE),
         signing_key: in_data_dir(
             data_dir,

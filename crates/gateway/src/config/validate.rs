@@ -165,7 +165,12 @@ fn anchor_paths(raw: &mut RawConfig, base: Option<&Path>) {
             fix(&mut secret.file);
         }
     }
-    for w in raw.alerts.webhooks.iter_mut() {
+    for w in raw
+        .alerts
+        .webhooks
+        .iter_mut()
+        .chain(raw.audit.checkpoint_webhook.as_mut())
+    {
         if let Some(secret) = w.secret.as_mut() {
             fix(&mut secret.file);
         }

@@ -33,8 +33,8 @@ const MIN: i64 = 60_000;
 
 /// An HTTP server that records every request and answers with the
 /// scripted statuses, then 200.
-struct Receiver {
-    url: String,
+pub(super) struct Receiver {
+    pub(super) url: String,
     seen: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -46,7 +46,7 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    async fn start(script: &[u16]) -> Self {
+    pub(super) async fn start(script: &[u16]) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hooks/amanah", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -80,7 +80,7 @@ impl Receiver {
         Self { url, seen, task }
     }
 
-    fn requests(&self) -> Vec<(HeaderMap, Bytes)> {
+    pub(super) fn requests(&self) -> Vec<(HeaderMap, Bytes)> {
         self.seen.lock().unwrap().clone()
     }
 }

@@ -231,3 +231,41 @@ async fn an_unwritable_audit_log_refuses_fail_closed_routes_and_serves_fail_open
     assert!(gw.audit.status().failed() >= 3);
     h.finish().await;
 }
+
+#[tokio::test]
+async fn checkpoints_reach_the_webhook_anchor_and_verify_there() {
+    let anchor = super::alerts::Receiver::start(&[]).await;
+    let mut h = Harness::with(Setup {
+        top: format!(
+            "[audit]\ncheckpoint_every_events = 5\ncheckpoint_every_secs = 0\n\
+             [audit.checkpoint_webhook]\nurl = \"{}\"\n",
+            anchor.url
+        ),
+        ..Setup::default()
+    })
+    .await;
+    let key = h.key().await;
+    for _ in 0..10 {
+        assert_eq!(h.chat(&key).await.0, StatusCode::OK);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while anchor.requests().len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let received: Vec<amanah_audit::Checkpoint> = anchor
+        .requests()
+        .iter()
+        .map(|(_, body)| {
+            amanah_audit::Checkpoint::from_text(std::str::from_utf8(body).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(received.iter().map(|c| c.seq).collect::<Vec<_>>(), [5, 10]);
+    let data = h.dir.path().join("data");
+    let key_text = std::fs::read_to_string(data.join("audit-signing.pub")).unwrap();
+    let public = VerifyingKey::from_base64(key_text.trim()).unwrap();
+    for cp in &received {
+        public.verify(cp).unwrap();
+    }
+    audit_events(&h).await;
+    h.finish().await;
+}
