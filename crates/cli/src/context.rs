@@ -190,6 +190,9 @@ pub async fn audit(
     }
     config::create_private_dir(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    // The signing key exists from the first event on, so `audit verify`
+    // works before any gateway has run.
+    amanah_gateway::audit::load_or_create_signing_key(&config.audit.signing_key)?;
     let store = amanah_store::SqliteAuditStore::open(&config.audit.store)
         .with_context(|| format!("opening the audit log {}", config.audit.store.display()))?;
     amanah_gateway::audit::append_one(&store, event)

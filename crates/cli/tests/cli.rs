@@ -829,3 +829,78 @@ fn incident_lockdown_revoke_and_report_through_the_cli() {
     );
     drop(demo);
 }
+
+#[test]
+fn changes_made_from_the_cli_are_in_the_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let out = amanah()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("USER", "tester")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let created = run(&[
+        "keys", "create", "--name", "bot", "--role", "admin", "--json",
+    ]);
+    let id = serde_json::from_str::<serde_json::Value>(created.trim()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run(&["keys", "revoke", &id]);
+    let subject = "erin.cli@example.com";
+    let record = dir.path().join("note.txt");
+    std::fs::write(&record, "call notes").unwrap();
+    let put = run(
+        &["records", "put", "--subject", subject, "--kind", "document"]
+            .iter()
+            .copied()
+            .chain([record.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    let record_id = put.trim().to_owned();
+    run(&["records", "get", &record_id]);
+    run(&["subjects", "erase", subject]);
+
+    let export = run(&["audit", "export", "--json"]);
+    let events: Vec<serde_json::Value> = export
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"].clone())
+        .collect();
+    let seen: Vec<String> = events
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["actor"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+                e["resource"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        format!("cli:tester key.create key:{id}"),
+        format!("cli:tester key.revoke key:{id}"),
+        format!("cli:tester record.put record:{record_id}"),
+        format!("cli:tester record.read record:{record_id}"),
+        "cli:tester subject.erase subject".to_owned(),
+    ] {
+        assert!(seen.contains(&want), "{want} not in {seen:?}");
+    }
+    assert_eq!(events[0]["details"]["roles"], "admin");
+    assert!(
+        !export.contains(subject),
+        "subject ids are written only as keyed hashes"
+    );
+    let out = amanah()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}

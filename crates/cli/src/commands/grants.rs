@@ -8,7 +8,9 @@ use amanah_gateway::keys::now_unix;
 use amanah_store::GrantRecord;
 use serde_json::json;
 
-use crate::context::{access, key_service, problems_error, user_service, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{access, audit, key_service, problems_error, user_service, Location};
 use crate::time::{parse_duration, parse_timestamp, rfc3339};
 
 /// Who made a grant through the command line.
@@ -115,6 +117,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let grant = access(&config)?
                 .grant(&principal, &role, not_before, not_after, CREATED_BY, now)
                 .await?;
+            audit(
+                &config,
+                "grant.create",
+                &format!("grant:{}", grant.id),
+                Success,
+                &[("role", &grant.role), ("principal", &grant.principal)],
+            )
+            .await?;
             if json {
                 println!("{}", grant_json(&grant, now));
             } else {
@@ -137,6 +147,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     "no grant with id `{id}`; `amanah grants list` shows the grants there are"
                 );
             }
+            audit(
+                &config,
+                "grant.revoke",
+                &format!("grant:{id}"),
+                Success,
+                &[],
+            )
+            .await?;
             if json {
                 println!("{}", json!({"id": id, "revoked": true}));
             } else {

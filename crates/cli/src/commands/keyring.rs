@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use amanah_gateway::keys::now_unix;
 use serde_json::json;
 
-use crate::context::{keyring, problems_error, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{audit, keyring, problems_error, Location};
 use crate::time::rfc3339;
 
 #[derive(Debug, clap::Subcommand)]
@@ -86,6 +88,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Rotate { json, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let version = keyring(&config).await?.rotate(now_unix()).await?;
+            audit(
+                &config,
+                "keyring.rotate",
+                "keyring",
+                Success,
+                &[("version", &version.to_string())],
+            )
+            .await?;
             if json {
                 println!("{}", json!({ "current": version }));
             } else {
@@ -96,6 +106,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let ring = keyring(&config).await?;
             let done = ring.rewrap_all().await?;
+            audit(
+                &config,
+                "keyring.rewrap",
+                "keyring",
+                Success,
+                &[("rewrapped", &done.rewrapped.to_string())],
+            )
+            .await?;
             if json {
                 println!(
                     "{}",
@@ -136,6 +154,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     anyhow::anyhow!("the input is not standard base64 of a sealed master key")
                 })?;
             let version = keyring(&config).await?.import_sealed(&sealed).await?;
+            audit(
+                &config,
+                "keyring.import",
+                "keyring",
+                Success,
+                &[("version", &version.to_string())],
+            )
+            .await?;
             if json {
                 println!("{}", json!({ "current": version }));
             } else {
@@ -145,6 +171,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Retire { version, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             keyring(&config).await?.retire_below(version).await?;
+            audit(
+                &config,
+                "keyring.retire",
+                "keyring",
+                Success,
+                &[("below", &version.to_string())],
+            )
+            .await?;
             println!("master keys older than version {version} no longer decrypt");
         }
     }

@@ -6,7 +6,9 @@ use amanah_gateway::keys::{now_unix, KeySpec};
 use amanah_store::{RevokeOutcome, ServiceBinding};
 use serde_json::json;
 
-use crate::context::{access, key_service, problems_error, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{access, audit, key_service, problems_error, Location};
 use crate::time::{parse_duration, rfc3339};
 
 #[derive(Debug, clap::Subcommand)]
@@ -97,6 +99,16 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .zip(instance)
                 .map(|(service, instance)| ServiceBinding { service, instance });
             let (key, info) = keys.create(&spec, now).await?;
+            // Before the secret is shown: a key the log does not hold is
+            // never handed out.
+            audit(
+                &config,
+                "key.create",
+                &format!("key:{}", info.id),
+                Success,
+                &[("roles", &info.roles.join(","))],
+            )
+            .await?;
             if json {
                 println!(
                     "{}",
@@ -182,6 +194,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let rotated = keys
                 .rotate(&id, grace.unwrap_or(config.keys.rotation_grace), now_unix())
                 .await?;
+            audit(
+                &config,
+                "key.rotate",
+                &format!("key:{id}"),
+                Success,
+                &[("successor", &rotated.info.id)],
+            )
+            .await?;
             if json {
                 println!(
                     "{}",
@@ -210,6 +230,9 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Revoke { id, json, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let outcome = key_service(&config)?.revoke(&id, now_unix()).await?;
+            if outcome == RevokeOutcome::Revoked {
+                audit(&config, "key.revoke", &format!("key:{id}"), Success, &[]).await?;
+            }
             let (word, code) = match outcome {
                 RevokeOutcome::Revoked => ("revoked", ExitCode::SUCCESS),
                 RevokeOutcome::AlreadyRevoked => ("already_revoked", ExitCode::SUCCESS),

@@ -11,7 +11,9 @@ use amanah_gateway::keys::now_unix;
 use amanah_gateway::records::NewRecord;
 use amanah_store::DeleteOutcome;
 
-use crate::context::{problems_error, record_service, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{audit, problems_error, record_service, Location};
 use crate::time::rfc3339;
 
 #[derive(Debug, clap::Subcommand)]
@@ -132,6 +134,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     now_unix(),
                 )
                 .await?;
+            audit(
+                &config,
+                "record.put",
+                &format!("record:{}", meta.id),
+                Success,
+                &[
+                    ("subject", &meta.subject),
+                    ("data_class", &meta.data_class),
+                    ("kind", &meta.kind),
+                ],
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::json!({ "id": meta.id }));
             } else {
@@ -144,6 +158,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let Some(record) = records.get(&id, now_unix()).await? else {
                 anyhow::bail!("no record with id `{id}`");
             };
+            // Before the content is shown: no read the log does not hold.
+            audit(
+                &config,
+                "record.read",
+                &format!("record:{id}"),
+                Success,
+                &[
+                    ("subject", &record.meta.subject),
+                    ("data_class", &record.meta.data_class),
+                ],
+            )
+            .await?;
             if json {
                 println!("{}", record_json(&record));
             } else {
@@ -159,6 +185,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             let list = records.list(&subject, now_unix()).await?;
+            audit(
+                &config,
+                "record.list",
+                "records",
+                Success,
+                &[("subject", &subject)],
+            )
+            .await?;
             if json {
                 let rows: Vec<_> = list.iter().map(meta_value).collect();
                 println!("{}", serde_json::Value::Array(rows));
@@ -187,7 +221,17 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             match records.delete(&id).await? {
-                DeleteOutcome::Deleted => println!("deleted record {id}"),
+                DeleteOutcome::Deleted => {
+                    audit(
+                        &config,
+                        "record.delete",
+                        &format!("record:{id}"),
+                        Success,
+                        &[],
+                    )
+                    .await?;
+                    println!("deleted record {id}");
+                }
                 DeleteOutcome::NotFound => anyhow::bail!("no record with id `{id}`"),
                 DeleteOutcome::Held => anyhow::bail!(
                     "record {id} is on legal hold; `amanah records hold {id} --release` first"
@@ -200,6 +244,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let deleted = records
                 .sweep(now_unix(), config.records.sweep_batch)
                 .await?;
+            audit(
+                &config,
+                "record.sweep",
+                "records",
+                Success,
+                &[("deleted", &deleted.len().to_string())],
+            )
+            .await?;
             if json {
                 let rows: Vec<_> = deleted.iter().map(meta_value).collect();
                 println!("{}", serde_json::json!({ "deleted": rows }));
@@ -228,6 +280,15 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if !records.set_legal_hold(&id, !release).await? {
                 anyhow::bail!("no record with id `{id}`");
             }
+            let hold = if release { "released" } else { "set" };
+            audit(
+                &config,
+                "record.hold",
+                &format!("record:{id}"),
+                Success,
+                &[("hold", hold)],
+            )
+            .await?;
             println!(
                 "record {id}: legal hold {}",
                 if release { "released" } else { "set" }

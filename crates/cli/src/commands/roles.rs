@@ -8,7 +8,9 @@ use amanah_store::RoleRecord;
 use anyhow::Context as _;
 use serde_json::json;
 
-use crate::context::{access, problems_error, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{access, audit, problems_error, Location};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -153,6 +155,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 })
                 .await
                 .with_context(|| format!("cannot save role `{name}`"))?;
+            audit(&config, "role.put", &format!("role:{name}"), Success, &[]).await?;
             let policy = access.policy().await?;
             let role = policy
                 .role(&name)
@@ -199,6 +202,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     "no custom role named `{name}`; `amanah roles list` shows the roles there are"
                 );
             }
+            audit(
+                &config,
+                "role.delete",
+                &format!("role:{name}"),
+                Success,
+                &[],
+            )
+            .await?;
             if json {
                 println!("{}", json!({"name": name, "deleted": true}));
             } else {

@@ -7,7 +7,9 @@ use amanah_gateway::data_api::{export_json, receipt_json};
 use amanah_gateway::keys::now_unix;
 use amanah_gateway::records::{Erased, ErasureReceipt};
 
-use crate::context::{problems_error, record_service, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{audit, problems_error, record_service, Location};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -41,18 +43,45 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             let receipt = records.erase_subject(&id, now_unix()).await?;
+            let deleted = receipt.records_deleted.len().to_string();
+            audit(
+                &config,
+                "subject.erase",
+                "subject",
+                Success,
+                &[("subject", &id), ("records_deleted", &deleted)],
+            )
+            .await?;
             print_receipt(&receipt, json);
         }
         Command::EraseTenant { id, json, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             let receipt = records.erase_tenant(&id, now_unix()).await?;
+            let deleted = receipt.records_deleted.len().to_string();
+            audit(
+                &config,
+                "tenant.erase",
+                &format!("tenant:{id}"),
+                Success,
+                &[("records_deleted", &deleted)],
+            )
+            .await?;
             print_receipt(&receipt, json);
         }
         Command::Export { id, location } => {
             let config = location.load().map_err(|p| problems_error(&p))?;
             let (records, _) = record_service(&config).await?;
             let export = records.export(&id, now_unix()).await?;
+            // Before anything is printed: no export the log does not hold.
+            audit(
+                &config,
+                "subject.export",
+                "subject",
+                Success,
+                &[("subject", &id)],
+            )
+            .await?;
             println!("{}", export_json(&export, now_unix()));
         }
     }

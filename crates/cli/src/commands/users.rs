@@ -9,7 +9,9 @@ use amanah_gateway::keys::now_unix;
 use amanah_gateway::users::{UserError, UserInfo, UserService};
 use serde_json::json;
 
-use crate::context::{access, problems_error, user_service, Location};
+use amanah_audit::Outcome::Success;
+
+use crate::context::{access, audit, problems_error, user_service, Location};
 use crate::time::{parse_duration, rfc3339};
 
 #[derive(Debug, clap::Subcommand)]
@@ -93,6 +95,15 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             check_roles(&config, &roles).await?;
             let now = now_unix();
             let (info, token) = users.create(&username, &roles, now).await?;
+            let user = format!("user:{}", info.username);
+            audit(
+                &config,
+                "user.create",
+                &user,
+                Success,
+                &[("roles", &info.roles.join(","))],
+            )
+            .await?;
             let setup_expires_at = now.saturating_add(secs(config.users.setup_token_ttl));
             if json {
                 println!(
@@ -163,6 +174,15 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .set_roles(&username, &roles, now_unix())
                 .await
                 .map_err(no_such_user(&username))?;
+            let user = format!("user:{}", info.username);
+            audit(
+                &config,
+                "user.roles",
+                &user,
+                Success,
+                &[("roles", &info.roles.join(","))],
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_value(&info)?);
             } else {
@@ -174,12 +194,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Disable(t) => {
-            let (_, users) = open(&t.location)?;
+            let (config, users) = open(&t.location)?;
             let now = now_unix();
             users
                 .disable(&t.username, now)
                 .await
                 .map_err(no_such_user(&t.username))?;
+            audited_user(&config, "user.disable", &t.username, &[]).await?;
             let info = users.get(&t.username, now).await?;
             if t.json {
                 println!(
@@ -191,12 +212,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Enable(t) => {
-            let (_, users) = open(&t.location)?;
+            let (config, users) = open(&t.location)?;
             let now = now_unix();
             users
                 .enable(&t.username, now)
                 .await
                 .map_err(no_such_user(&t.username))?;
+            audited_user(&config, "user.enable", &t.username, &[]).await?;
             let info = users.get(&t.username, now).await?;
             if t.json {
                 println!(
@@ -220,13 +242,20 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if period.is_zero() {
                 anyhow::bail!("--for must be at least 1s");
             }
-            let (_, users) = open(&location)?;
+            let (config, users) = open(&location)?;
             let now = now_unix();
             let until = now.saturating_add(secs(period));
             users
                 .lock(&username, until, now)
                 .await
                 .map_err(no_such_user(&username))?;
+            audited_user(
+                &config,
+                "user.lock",
+                &username,
+                &[("locked_until", &until.to_string())],
+            )
+            .await?;
             let info = users.get(&username, now).await?;
             if json {
                 println!(
@@ -245,12 +274,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Unlock(t) => {
-            let (_, users) = open(&t.location)?;
+            let (config, users) = open(&t.location)?;
             let now = now_unix();
             users
                 .unlock(&t.username, now)
                 .await
                 .map_err(no_such_user(&t.username))?;
+            audited_user(&config, "user.unlock", &t.username, &[]).await?;
             let info = users.get(&t.username, now).await?;
             if t.json {
                 println!(
@@ -275,6 +305,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 .reset_password(&t.username, now)
                 .await
                 .map_err(no_such_user(&t.username))?;
+            audited_user(&config, "user.reset_password", &t.username, &[]).await?;
             let info = users.get(&t.username, now).await?;
             let setup_expires_at = now.saturating_add(secs(config.users.setup_token_ttl));
             if t.json {
@@ -295,12 +326,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::ResetMfa(t) => {
-            let (_, users) = open(&t.location)?;
+            let (config, users) = open(&t.location)?;
             let now = now_unix();
             users
                 .reset_mfa(&t.username, now)
                 .await
                 .map_err(no_such_user(&t.username))?;
+            audited_user(&config, "user.reset_mfa", &t.username, &[]).await?;
             let info = users.get(&t.username, now).await?;
             if t.json {
                 println!(
@@ -320,11 +352,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::RevokeSessions(t) => {
-            let (_, users) = open(&t.location)?;
+            let (config, users) = open(&t.location)?;
             let revoked = users
                 .revoke_sessions(&t.username, now_unix())
                 .await
                 .map_err(no_such_user(&t.username))?;
+            audited_user(
+                &config,
+                "user.revoke_sessions",
+                &t.username,
+                &[("sessions", &revoked.to_string())],
+            )
+            .await?;
             let username = t.username.to_ascii_lowercase();
             if t.json {
                 println!(
@@ -337,6 +376,17 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the audit event of a change to `username`'s account.
+async fn audited_user(
+    config: &Config,
+    action: &str,
+    username: &str,
+    details: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let user = format!("user:{}", username.to_ascii_lowercase());
+    audit(config, action, &user, Success, details).await
 }
 
 fn open(location: &Location) -> anyhow::Result<(Config, UserService)> {
