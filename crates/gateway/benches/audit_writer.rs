@@ -38,17 +38,16 @@ fn record_durable(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let log = rt.block_on(async {
+    let (log, _stop) = rt.block_on(async {
         let store: Arc<dyn AuditStore> = Arc::new(SqliteAuditStore::open(&config.store).unwrap());
         let (log, writer) =
             AuditLog::open(&config, store, detail_hasher(&[9u8; 32]).unwrap(), None)
                 .await
                 .unwrap();
-        let (_stop, rx) = tokio::sync::watch::channel(false);
-        // The sender lives as long as the runtime: the writer runs throughout.
-        std::mem::forget(_stop);
+        // The writer runs until `stop` is dropped at the end of the bench.
+        let (stop, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(writer.run(rx));
-        Arc::new(log)
+        (Arc::new(log), stop)
     });
 
     let mut group = c.benchmark_group("audit_record_durable");

@@ -42,6 +42,7 @@ pub mod router;
 pub mod server;
 pub mod subjects;
 pub mod tls;
+pub mod usage;
 pub mod users;
 
 use std::net::SocketAddr;

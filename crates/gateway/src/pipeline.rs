@@ -471,7 +471,23 @@ impl Gateway {
 
         // 12. Protect the answer: placeholders restored (streams event by
         //    event), personal data the model produced masked when asked.
-        self.privacy.protect_response(&protection, response).await
+        let response = self.privacy.protect_response(&protection, response).await?;
+
+        // 12a. Token counts for the audit event, from a small non-streamed
+        //    JSON answer (read whole; streams pass untouched).
+        let (response, usage) = crate::usage::read(response).await?;
+        if let Some(usage) = usage {
+            for (name, n) in [
+                ("tokens.input", usage.input),
+                ("tokens.output", usage.output),
+                ("tokens.total", usage.total),
+            ] {
+                if let Some(n) = n {
+                    trace.audit.detail(name, n.to_string());
+                }
+            }
+        }
+        Ok(response)
     }
 
     /// The request's audit event, or `None` for requests refused before

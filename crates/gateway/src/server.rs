@@ -107,7 +107,27 @@ pub async fn serve<H: Handler>(
             let _permit = permit;
             let svc = service_fn(move |req| {
                 let handler = Arc::clone(&handler);
-                async move { Ok::<_, Infallible>(handler.handle(req, peer).await) }
+                // The handler runs in its own task: a client that closes
+                // its connection mid-request makes hyper drop this future,
+                // and must not cancel a request whose effect (a store
+                // write, an upstream call) has begun before its audit
+                // event is written.
+                let task = tokio::spawn(async move { handler.handle(req, peer).await });
+                async move {
+                    Ok::<_, Infallible>(match task.await {
+                        Ok(response) => response,
+                        Err(e) => {
+                            tracing::error!(error = %e, "request handler failed");
+                            let mut r = Response::new(crate::body::full(crate::error::error_body(
+                                "internal_error",
+                                "the request failed inside the gateway",
+                                "-",
+                            )));
+                            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                            r
+                        }
+                    })
+                }
             });
             let result = match tls {
                 None => {

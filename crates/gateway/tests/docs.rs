@@ -217,6 +217,23 @@ fn readme_reference_lists_the_defaults_in_code() {
             "records.sweep_batch",
             format!("`{}`", defaults::SWEEP_BATCH),
         ),
+        ("audit.store", format!("`{}`", defaults::AUDIT_STORE_FILE)),
+        (
+            "audit.signing_key_file",
+            format!("`{}`", defaults::AUDIT_SIGNING_KEY_FILE),
+        ),
+        (
+            "audit.checkpoint_every_events",
+            format!("`{}`", defaults::AUDIT_CHECKPOINT_EVERY_EVENTS),
+        ),
+        (
+            "audit.checkpoint_every_secs",
+            format!("`{}`", defaults::AUDIT_CHECKPOINT_EVERY_SECS),
+        ),
+        (
+            "audit.retention_days",
+            format!("`{}`", defaults::AUDIT_RETENTION_DAYS),
+        ),
         (
             "alerts.cooldown_secs",
             format!("`{}`", defaults::ALERT_COOLDOWN_SECS),

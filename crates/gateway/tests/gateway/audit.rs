@@ -75,6 +75,16 @@ async fn requests_leave_chained_events_with_personal_data_only_hashed() {
     assert_eq!(status, StatusCode::OK);
     let call_rid = headers["x-request-id"].to_str().unwrap().to_owned();
 
+    // A call whose answer reports its token usage.
+    let (status, headers, body) = send(&c, post(&h.url("/v1/usage"), Some(&key), "{}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        json(&body)["usage"]["total_tokens"],
+        33,
+        "the answer passes whole"
+    );
+    let usage_rid = headers["x-request-id"].to_str().unwrap().to_owned();
+
     // A credential with a real key id and a wrong secret.
     let forged = format!("amk_{key_id}_{}", "x".repeat(40));
     let (status, _, _) = h.chat(&forged).await;
@@ -112,7 +122,7 @@ async fn requests_leave_chained_events_with_personal_data_only_hashed() {
     let events = audit_events(&h).await;
     let call = events
         .iter()
-        .find(|e| e.action == "model.invoke")
+        .find(|e| e.request_id.as_deref() == Some(call_rid.as_str()))
         .expect("the model call is audited");
     assert_eq!(call.actor, format!("key:{key_id}"));
     assert_eq!(call.resource, "route:chat");
@@ -124,6 +134,24 @@ async fn requests_leave_chained_events_with_personal_data_only_hashed() {
     assert!(
         matches!(call.details.get("subject"), Some(DetailValue::Hmac(_))),
         "the subject is kept only as a keyed hash: {call:?}"
+    );
+
+    let usage = events
+        .iter()
+        .find(|e| e.request_id.as_deref() == Some(usage_rid.as_str()))
+        .unwrap();
+    assert_eq!(
+        (
+            clear(usage, "tokens.input"),
+            clear(usage, "tokens.output"),
+            clear(usage, "tokens.total")
+        ),
+        (Some("11"), Some("22"), Some("33"))
+    );
+    assert_eq!(
+        clear(call, "tokens.total"),
+        None,
+        "no usage, no token counts"
     );
 
     let refused = events
@@ -267,5 +295,36 @@ async fn checkpoints_reach_the_webhook_anchor_and_verify_there() {
         public.verify(cp).unwrap();
     }
     audit_events(&h).await;
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_mid_request_cannot_skip_the_audit_event() {
+    use tokio::io::AsyncWriteExt;
+    let mut h = Harness::start().await;
+    let key = h.key().await;
+    for i in 0..40u64 {
+        let mut s = tokio::net::TcpStream::connect(h.addr).await.unwrap();
+        let body = "{}";
+        let req = format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        // Hang up while the request is in flight (half-close, then drop).
+        tokio::time::sleep(Duration::from_millis(i % 5)).await;
+        let _ = s.shutdown().await;
+        drop(s);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calls = h.seen_count();
+    let events = audit_events(&h).await;
+    let invoked = events.iter().filter(|e| e.action == "model.invoke").count();
+    assert!(calls > 0, "some requests reached the provider");
+    assert_eq!(
+        invoked, calls,
+        "every call that reached the provider has its event"
+    );
     h.finish().await;
 }

@@ -79,6 +79,14 @@ impl Handler for TestUpstream {
             headers: parts.headers,
             body,
         });
+        if path.ends_with("/usage") {
+            let mut r = Response::new(amanah_gateway::body::full(Bytes::from_static(
+                br#"{"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":22,"total_tokens":33}}"#,
+            )));
+            r.headers_mut()
+                .insert("content-type", "application/json".parse().unwrap());
+            return r;
+        }
         if path.ends_with("/echo") {
             return echo_answer(&self.seen.lock().unwrap().last().unwrap().body);
         }
