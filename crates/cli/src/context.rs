@@ -190,11 +190,14 @@ pub async fn audit(
     }
     config::create_private_dir(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    // The signing key exists from the first event on, so `audit verify`
-    // works before any gateway has run.
-    amanah_gateway::audit::load_or_create_signing_key(&config.audit.signing_key)?;
     let store = amanah_store::SqliteAuditStore::open(&config.audit.store)
         .with_context(|| format!("opening the audit log {}", config.audit.store.display()))?;
+    // The signing key exists from the first event on, so `audit verify`
+    // finds its public half before any gateway has run; it is never made
+    // for a log that already holds events (the gateway refuses that too).
+    if amanah_store::AuditStore::last(&store).await?.is_none() {
+        amanah_gateway::audit::load_or_create_signing_key(&config.audit.signing_key)?;
+    }
     amanah_gateway::audit::append_one(&store, event)
         .await
         .with_context(|| {

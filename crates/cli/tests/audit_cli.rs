@@ -123,4 +123,60 @@ async fn intact_and_tampered_logs() {
     let r = report(&verify(&dir2, &[]));
     assert_eq!(r["first_damage"]["kind"], "truncated", "{r}");
     assert_eq!(r["first_damage"]["seq"], 38);
+
+    // Someone who can write the store rewrites an event with every hash
+    // recomputed and deletes the stored checkpoints: the chain is intact,
+    // but nothing anchors it any more (exit 2, not 0); the exported
+    // anchor file still catches the rewrite.
+    let tmp3 = tempfile::tempdir().unwrap();
+    let dir3 = tmp3.path().join("data");
+    write_log(&dir3).await;
+    let anchor = tmp3.path().join("anchor.jsonl");
+    let db3 = rusqlite::Connection::open(dir3.join("audit.db")).unwrap();
+    let texts: Vec<String> = db3
+        .prepare("SELECT text FROM audit_checkpoints ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    std::fs::write(&anchor, texts.join("\n")).unwrap();
+    rewrite_from(&db3, 4);
+    db3.execute("DELETE FROM audit_checkpoints", []).unwrap();
+    let out = verify(&dir3, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let r = report(&out);
+    assert_eq!(
+        (r["ok"].as_bool(), r["anchored"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let out = verify(&dir3, &["--checkpoint", anchor.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(report(&out)["first_damage"]["kind"], "rewritten");
+}
+
+/// What a writer of the store without the key can do: change event `seq`
+/// and recompute every hash from it on.
+fn rewrite_from(db: &rusqlite::Connection, seq: i64) {
+    let rows: Vec<(i64, String, Vec<u8>)> = db
+        .prepare("SELECT seq, event, prev_hash FROM audit_events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev: [u8; 32] = rows[(seq - 1) as usize].2.as_slice().try_into().unwrap();
+    for (s, json, _) in rows.into_iter().filter(|r| r.0 >= seq) {
+        let mut event = Event::from_json(&json).unwrap();
+        if s == seq {
+            event.actor = "user:mallory".into();
+        }
+        let hash = amanah_audit::event_hash(&prev, &event);
+        db.execute(
+            "UPDATE audit_events SET event = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![event.to_json(), prev.to_vec(), hash.to_vec(), s],
+        )
+        .unwrap();
+        prev = hash;
+    }
 }

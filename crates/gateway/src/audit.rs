@@ -156,6 +156,7 @@ pub struct AuditLog {
     node: Arc<str>,
     hasher: DetailHasher,
     status: Arc<AuditStatus>,
+    verifying_key: amanah_audit::VerifyingKey,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -185,13 +186,27 @@ impl AuditLog {
         hasher: DetailHasher,
         observer: Option<Arc<dyn AuditObserver>>,
     ) -> Result<(Self, AuditWriter), AuditStartError> {
-        let key = load_or_create_signing_key(&config.signing_key)?;
         let chain = resume_chain(store.as_ref()).await?;
-        let last_checkpoint = store
-            .checkpoints()
+        if chain.last_seq() > 0 && !config.signing_key.exists() {
+            // A new key would sign whatever the store holds now, and hide
+            // that the old one is gone.
+            return Err(AuditStartError::SigningKey {
+                path: config.signing_key.display().to_string(),
+                reason: format!(
+                    "it is missing while the audit log holds {} events: restore it (its public half \
+                     must match your copy of {}), or start a new log by moving {} away",
+                    chain.last_seq(),
+                    public_key_path(&config.signing_key).display(),
+                    config.store.display()
+                ),
+            });
+        }
+        let key = load_or_create_signing_key(&config.signing_key)?;
+        let last_checkpoint = valid_checkpoints(store.as_ref(), key.verifying_key(), now_ms())
             .await?
-            .last()
-            .and_then(|row| Checkpoint::from_text(&row.text).ok());
+            .into_iter()
+            .filter(|c| c.seq <= chain.last_seq())
+            .max_by_key(|c| c.seq);
         let status = Arc::new(AuditStatus {
             healthy: AtomicBool::new(true),
             last_seq: AtomicU64::new(chain.last_seq()),
@@ -199,6 +214,7 @@ impl AuditLog {
         });
         let (tx, rx) = mpsc::channel(QUEUE);
         let node: Arc<str> = Arc::from(config.node.as_str());
+        let verifying_key = key.verifying_key().clone();
         let writer = AuditWriter {
             rx,
             store,
@@ -221,6 +237,7 @@ impl AuditLog {
                 node,
                 hasher,
                 status,
+                verifying_key,
             },
             writer,
         ))
@@ -228,6 +245,11 @@ impl AuditLog {
 
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// The public half of the checkpoint key.
+    pub fn verifying_key(&self) -> &amanah_audit::VerifyingKey {
+        &self.verifying_key
     }
 
     pub fn status(&self) -> &Arc<AuditStatus> {
@@ -491,13 +513,14 @@ impl AuditWriter {
 /// the remaining chain starts at a signed anchor.
 pub async fn prune_periodically(
     store: Arc<dyn AuditStore>,
+    key: amanah_audit::VerifyingKey,
     retention: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(PRUNE_INTERVAL);
     loop {
         tokio::select! {
-            _ = tick.tick() => match prune(store.as_ref(), retention, now_ms()).await {
+            _ = tick.tick() => match prune(store.as_ref(), &key, retention, now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(target: "amanah::audit", pruned = n, "old audit events pruned"),
                 Err(e) => tracing::warn!(target: "amanah::audit", error = %e, "audit retention failed"),
@@ -508,22 +531,22 @@ pub async fn prune_periodically(
 }
 
 /// Deletes events older than `retention` up to the newest checkpoint
-/// signed before the cut; returns how many were deleted.
+/// signed (by `key`) before the cut; returns how many were deleted.
 pub async fn prune(
     store: &dyn AuditStore,
+    key: &amanah_audit::VerifyingKey,
     retention: Duration,
     now_ms: i64,
 ) -> Result<u64, StoreError> {
     let cut = now_ms.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
-    let anchor = store
-        .checkpoints()
+    let anchor = valid_checkpoints(store, key, now_ms)
         .await?
         .into_iter()
         .filter(|c| c.time_unix_ms <= cut)
         .map(|c| c.seq)
         .max();
     match anchor {
-        Some(seq) => store.prune_before(seq).await,
+        Some(seq) => store.prune_before(to_i64(seq)).await,
         None => Ok(0),
     }
 }
@@ -545,6 +568,24 @@ pub async fn append_one(store: &dyn AuditStore, mut event: Event) -> Result<u64,
         }
     }
     Err(StoreError::Conflict)
+}
+
+/// The stored checkpoints that `key` signed and that are not dated in the
+/// future: a row forged into the store (a huge seq, a future time) must
+/// not stop checkpointing or steer retention.
+async fn valid_checkpoints(
+    store: &dyn AuditStore,
+    key: &amanah_audit::VerifyingKey,
+    now_ms: i64,
+) -> Result<Vec<Checkpoint>, StoreError> {
+    const SKEW_MS: i64 = 5 * 60 * 1000;
+    Ok(store
+        .checkpoints()
+        .await?
+        .iter()
+        .filter_map(|row| Checkpoint::from_text(&row.text).ok())
+        .filter(|c| key.verify(c).is_ok() && c.time_unix_ms <= now_ms.saturating_add(SKEW_MS))
+        .collect())
 }
 
 async fn resume_chain(store: &dyn AuditStore) -> Result<Chain, AuditStartError> {
@@ -807,6 +848,111 @@ mod tests {
         let report = amanah_audit::verify(&stored, &cps, key.verifying_key());
         assert!(report.is_ok(), "{report}");
         assert_eq!(report.verified, 4);
+    }
+
+    #[tokio::test]
+    async fn retention_prunes_to_a_signed_checkpoint_and_ignores_forged_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        cfg.checkpoint_every_events = 5;
+        let store: Arc<dyn AuditStore> = Arc::new(SqliteAuditStore::open(&cfg.store).unwrap());
+        // A forged checkpoint far ahead: it must not stop checkpointing.
+        store
+            .put_checkpoint(&CheckpointRow {
+                seq: 1_000_000,
+                time_unix_ms: 0,
+                text: "forged".into(),
+            })
+            .await
+            .unwrap();
+        let (log, writer) = AuditLog::open(&cfg, Arc::clone(&store), hasher(), None)
+            .await
+            .unwrap();
+        let (stop, rx) = watch::channel(false);
+        let task = tokio::spawn(writer.run(rx));
+        for _ in 0..12 {
+            log.record(log.event("-", "test", "r", Outcome::Success))
+                .await
+                .unwrap();
+        }
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        let key = log.verifying_key().clone();
+        let signed: Vec<i64> = store
+            .checkpoints()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|c| c.text != "forged")
+            .map(|c| c.seq)
+            .collect();
+        // The first by time (none before it), then every 5, then at shutdown.
+        assert_eq!(signed, [1, 6, 11, 12]);
+
+        // Nothing is older than a day: nothing goes.
+        let now = now_ms();
+        assert_eq!(
+            prune(store.as_ref(), &key, Duration::from_secs(86_400), now)
+                .await
+                .unwrap(),
+            0
+        );
+        // A day later everything is: pruned up to the newest checkpoint.
+        let later = now + 86_400_000 + 1;
+        assert_eq!(
+            prune(store.as_ref(), &key, Duration::from_secs(86_400), later)
+                .await
+                .unwrap(),
+            11
+        );
+        let rows = store.events_from(0, 100).await.unwrap();
+        let stored: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                amanah_audit::StoredEvent::from_parts(&r.event, &r.prev_hash, &r.hash).unwrap()
+            })
+            .collect();
+        let cps: Vec<_> = store
+            .checkpoints()
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|c| Checkpoint::from_text(&c.text).ok())
+            .collect();
+        let mut v = amanah_audit::Verifier::new(&cps, &key).with_retention_cut(later - 86_400_000);
+        for e in &stored {
+            v.push(e);
+        }
+        let report = v.finish();
+        assert!(report.is_ok(), "{report}");
+        assert_eq!((report.first_seq, report.verified), (12, 12));
+    }
+
+    #[tokio::test]
+    async fn a_log_whose_signing_key_is_gone_is_not_resigned() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let store: Arc<dyn AuditStore> = Arc::new(SqliteAuditStore::open(&cfg.store).unwrap());
+        let (log, writer) = AuditLog::open(&cfg, Arc::clone(&store), hasher(), None)
+            .await
+            .unwrap();
+        let (stop, rx) = watch::channel(false);
+        let task = tokio::spawn(writer.run(rx));
+        log.record(log.event("-", "test", "r", Outcome::Success))
+            .await
+            .unwrap();
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        std::fs::remove_file(&cfg.signing_key).unwrap();
+        let err = AuditLog::open(&cfg, store, hasher(), None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing while the audit log holds 1 events"),
+            "{err}"
+        );
+        assert!(!cfg.signing_key.exists(), "no new key was made");
     }
 
     #[test]

@@ -519,6 +519,7 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
     if let Some(retention) = config.audit.retention {
         tasks.push(tokio::spawn(audit::prune_periodically(
             Arc::clone(&stores.audit),
+            audit_log.verifying_key().clone(),
             retention,
             rx.clone(),
         )));

@@ -260,6 +260,23 @@ impl Gateway {
         //    callers in itself (session + CSRF, or a bearer credential with
         //    admin:access) and shares the failure brake.
         let now = now_unix();
+        let owned_by_api =
+            admin_api::owns_path(req.uri().path()) || data_api::owns_path(req.uri().path());
+        // 4a. The two APIs change state before their event is written, so
+        //    while the audit log cannot be written they change nothing
+        //    (503); this request's own event is still tried, and a success
+        //    reopens them.
+        if owned_by_api && !self.audit.status().healthy() {
+            trace.admin = admin_api::owns_path(req.uri().path());
+            trace.data = !trace.admin;
+            trace.audit.set(
+                "api.refused",
+                format!("path:{}", truncate(req.uri().path(), 128)),
+            );
+            return Err(GatewayError::AuditUnavailable(
+                "the last audit write failed".into(),
+            ));
+        }
         if admin_api::owns_path(req.uri().path()) {
             trace.admin = true;
             return self

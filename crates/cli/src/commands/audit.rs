@@ -20,7 +20,7 @@ const PAGE: u32 = 10_000;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Verify the hash chain and the signed checkpoints; exit 1 on damage.
+    /// Verify the hash chain and the signed checkpoints; exit 1 on damage, 2 when no valid checkpoint anchors the events.
     Verify {
         /// An external anchor: JSON-lines checkpoints kept outside the store (exported to a file or received by a webhook).
         #[arg(long, value_name = "FILE")]
@@ -96,6 +96,7 @@ async fn verify(
     location: &Location,
 ) -> anyhow::Result<ExitCode> {
     let config = location.load().map_err(|p| problems_error(&p))?;
+    let key_given = public_key.is_some();
     let key_path = public_key
         .unwrap_or_else(|| amanah_gateway::audit::public_key_path(&config.audit.signing_key));
     let key_text = std::fs::read_to_string(&key_path)
@@ -146,11 +147,31 @@ async fn verify(
         }
     }
     let report = verifier.finish();
+    // Events that no valid checkpoint vouches for could all have been
+    // rewritten by whoever can write the store (who can also delete the
+    // stored checkpoints): intact, but not evidence.
+    let anchored = report.last_checkpoint_seq.is_some() || report.verified == 0;
+    if checkpoint.is_none() {
+        eprintln!(
+            "warning: checked against the checkpoints stored in {} only; whoever can write the \
+             store can delete them. Pass --checkpoint with your external anchor (the anchor file \
+             or the webhook's copy).",
+            config.audit.store.display()
+        );
+    }
+    if !key_given {
+        eprintln!(
+            "warning: the public key was read from {}, beside the store; pass --public-key with \
+             a copy kept elsewhere.",
+            key_path.display()
+        );
+    }
     if json {
         println!(
             "{}",
             serde_json::json!({
-                "ok": report.is_ok(),
+                "ok": report.is_ok() && anchored,
+                "anchored": anchored,
                 "first_seq": report.first_seq,
                 "verified": report.verified,
                 "first_damage": report.first_damage.map(|(seq, d)| serde_json::json!({"seq": seq, "kind": d.as_str()})),
@@ -160,10 +181,13 @@ async fn verify(
     } else {
         println!("{report}");
     }
-    Ok(if report.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    Ok(match (report.is_ok(), anchored) {
+        (false, _) => ExitCode::from(1),
+        (true, false) => {
+            eprintln!("not anchored: no valid signed checkpoint vouches for these events (exit 2)");
+            ExitCode::from(2)
+        }
+        (true, true) => ExitCode::SUCCESS,
     })
 }
 

@@ -228,6 +228,30 @@ async fn an_unwritable_audit_log_refuses_fail_closed_routes_and_serves_fail_open
     );
     assert_eq!(open_status, StatusCode::OK, "a fail-open route serves");
 
+    // While the log is down, the admin and data APIs change nothing.
+    let (victim_id, _) = h.key_for(&["viewer"], HOUR).await;
+    let (_, admin) = h.key_for(&["admin"], HOUR).await;
+    let revoke = Request::builder()
+        .method("DELETE")
+        .uri(h.url(&format!("/admin/v1/keys/{victim_id}")))
+        .header("authorization", format!("Bearer {admin}"))
+        .body(full(Bytes::new()))
+        .unwrap();
+    let (status, _, body) = send(&c, revoke).await;
+    assert_error(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        &body,
+        "audit_unavailable",
+    );
+    let gw = h.gw.as_ref().unwrap();
+    let still = gw
+        .keys
+        .get(&victim_id, amanah_gateway::keys::now_unix())
+        .await
+        .unwrap();
+    assert!(still.revoked_at.is_none(), "no unaudited change");
+
     // While the log is down, a fail-closed route does not call its provider.
     let seen = h.seen_count();
     let (status, _, body) = h.chat(&key).await;
