@@ -444,13 +444,18 @@ impl AlertEngine {
         out: &mut Vec<Alert>,
     ) {
         let now = event.time_unix_ms;
-        let key = format!("{}\u{0}{subject}", rule.as_str());
-        let cooldown = self.cooldown_ms;
-        let last = self.last_alert.entry(&key, || i64::MIN);
-        if *last != i64::MIN && now.saturating_sub(*last) < cooldown {
-            return;
+        // Every admin grant and every lockdown change is its own incident:
+        // a second one soon after the first must not go unseen.
+        let single_event = matches!(rule, AlertRule::AdminGrant | AlertRule::Lockdown);
+        if !single_event {
+            let key = format!("{}\u{0}{subject}", rule.as_str());
+            let cooldown = self.cooldown_ms;
+            let last = self.last_alert.entry(&key, || i64::MIN);
+            if *last != i64::MIN && now.saturating_sub(*last) < cooldown {
+                return;
+            }
+            *last = now;
         }
-        *last = now;
         out.push(Alert {
             rule,
             subject,
@@ -912,6 +917,41 @@ mod tests {
         assert_eq!(alerts, 999);
         let held = e.networks.map.values().next().map(|(_, n)| n.known.len());
         assert_eq!(held, Some(MAX_NETWORKS_PER_KEY));
+    }
+
+    #[test]
+    fn every_admin_grant_and_lockdown_change_alerts_even_within_the_cooldown() {
+        let mut e = AlertEngine::new(rules());
+        let grant = |t: i64| {
+            Event::new(
+                t,
+                "gw-1",
+                "user:root",
+                "grant.create",
+                "user:bob",
+                Outcome::Success,
+            )
+            .with_detail("role", "admin")
+        };
+        assert_eq!(e.observe(&grant(1_000)).len(), 1);
+        assert_eq!(
+            e.observe(&grant(2_000)).len(),
+            1,
+            "a second grant is a second incident"
+        );
+        let lockdown = |t: i64| {
+            Event::new(
+                t,
+                "gw-1",
+                "cli:ops",
+                "incident.lockdown",
+                "gateway",
+                Outcome::Success,
+            )
+            .with_detail("state", "on")
+        };
+        assert_eq!(e.observe(&lockdown(3_000)).len(), 1);
+        assert_eq!(e.observe(&lockdown(4_000)).len(), 1);
     }
 
     #[test]

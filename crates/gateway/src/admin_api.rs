@@ -737,14 +737,21 @@ impl AdminApi {
                 result
             }
             Access::Session => {
-                let token = session_cookie(req.headers())
-                    .ok_or(GatewayError::Unauthenticated(AuthFailure::Missing))?
-                    .to_owned();
-                let current = self
-                    .users
-                    .session(&token, now)
-                    .await?
-                    .ok_or(GatewayError::Unauthenticated(AuthFailure::Expired))?;
+                // A missing or dead session is a failed authentication like
+                // any other: it spends the address's failure budget.
+                self.check_failure_budget(peer).await?;
+                let session = match session_cookie(req.headers()) {
+                    None => None,
+                    Some(token) => self
+                        .users
+                        .session(token, now)
+                        .await?
+                        .map(|current| (token.to_owned(), current)),
+                };
+                let Some((token, current)) = session else {
+                    self.count_failure(peer).await?;
+                    return Err(GatewayError::Unauthenticated(AuthFailure::Expired));
+                };
                 note.actor = Some(format!("user:{}", current.user.id));
                 if endpoint.method != Method::GET {
                     self.check_csrf(req.headers(), &token)?;

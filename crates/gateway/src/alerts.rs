@@ -836,6 +836,9 @@ pub struct SinkCounts {
     pub dropped: u64,
 }
 
+/// One slot in this many of a sink's queue is kept for critical alerts.
+const CRITICAL_SHARE: usize = 16;
+
 struct State {
     engine: AlertEngine,
     /// Emptied by [`AlertDispatcher::shutdown`], which closes the queues.
@@ -978,7 +981,14 @@ impl AlertDispatcher {
     fn enqueue(&self, state: &State, alert: Alert) {
         self.raised.fetch_add(1, Ordering::Relaxed);
         for (i, stats) in self.stats.iter().enumerate() {
-            let queued = !state.closed && state.queues[i].try_send(alert.clone()).is_ok();
+            // The last slots of a queue are kept for critical alerts, so a
+            // flood of warnings cannot crowd out an admin grant.
+            let queued = !state.closed && {
+                let queue = &state.queues[i];
+                let room = alert.severity == Severity::Critical
+                    || queue.capacity() > queue.max_capacity() / CRITICAL_SHARE;
+                room && queue.try_send(alert.clone()).is_ok()
+            };
             if queued {
                 continue;
             }

@@ -285,25 +285,73 @@ pub fn human(e: &Event) -> String {
         time.trim_end_matches('Z'),
         e.seq,
         e.outcome,
-        e.actor,
-        e.action,
-        e.resource
+        printable(&e.actor),
+        printable(&e.action),
+        printable(&e.resource)
     );
     if let Some(ip) = &e.client_ip {
-        line.push_str(&format!(" ip={ip}"));
+        line.push_str(&format!(" ip={}", printable(ip)));
     }
     if let Some(rid) = &e.request_id {
-        line.push_str(&format!(" request={rid}"));
+        line.push_str(&format!(" request={}", printable(rid)));
     }
     for (name, value) in &e.details {
+        let name = printable(name);
         match value {
-            DetailValue::Clear(v) if v.contains(' ') || v.is_empty() => {
-                line.push_str(&format!(" {name}={v:?}"))
-            }
-            DetailValue::Clear(v) => line.push_str(&format!(" {name}={v}")),
+            DetailValue::Clear(v) if v.is_empty() => line.push_str(&format!(" {name}=\"\"")),
+            DetailValue::Clear(v) => line.push_str(&format!(" {name}={}", printable(v))),
             DetailValue::Hmac(h) => line.push_str(&format!(" {name}=hmac:{}", &hex(h)[..16])),
             _ => line.push_str(&format!(" {name}=?")),
         }
     }
     line
+}
+
+/// `text` safe for a terminal and a line-oriented reader: control
+/// characters (newlines, escapes) and the space that separates fields are
+/// written as escapes, so a value a client chose cannot forge a line or
+/// recolour the screen.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() || c == ' ' || c == '\\')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            ' ' => out.push_str("\\x20"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forged_line_or_escape_sequence_stays_one_inert_field() {
+        let mut e = Event::new(
+            0,
+            "n",
+            "jwt:eve\n2026-01-01T00:00:00.000Z #999 success user:alice key.revoke",
+            "a",
+            "r\u{1b}[31m",
+            amanah_audit::Outcome::Success,
+        );
+        e.details
+            .insert("roles".into(), DetailValue::Clear("admin\r\nx".into()));
+        let line = human(&e);
+        assert!(
+            !line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'),
+            "{line}"
+        );
+        assert_eq!(line.split(' ').count(), 7, "{line}");
+        assert_eq!(printable("key:0a1b"), "key:0a1b");
+    }
 }

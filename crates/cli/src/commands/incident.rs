@@ -9,6 +9,7 @@ use amanah_gateway::incident::{self, Report, Revoked};
 use amanah_store::AuditStore;
 use anyhow::Context as _;
 
+use super::audit::printable;
 use crate::context::{self, problems_error, Location};
 
 #[derive(Debug, clap::Subcommand)]
@@ -207,13 +208,21 @@ fn print_report(r: &Report, checked: &[(String, u64)]) {
         _ => println!("no audit events in this window"),
     }
     println!("\nActors ({}):", r.actors.len());
+    let list = |items: &std::collections::BTreeSet<String>| {
+        items
+            .iter()
+            .map(|i| printable(i).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     for (actor, a) in &r.actors {
         println!(
-            "  {actor}: {} events, {} refused; from {}; {}",
+            "  {}: {} events, {} refused; from {}; {}",
+            printable(actor),
             a.events,
             a.refused,
-            a.addresses.iter().cloned().collect::<Vec<_>>().join(", "),
-            a.actions.iter().cloned().collect::<Vec<_>>().join(", ")
+            list(&a.addresses),
+            list(&a.actions)
         );
     }
     println!(
@@ -222,7 +231,8 @@ fn print_report(r: &Report, checked: &[(String, u64)]) {
     );
     for (subject, n) in checked {
         println!(
-            "  {subject}: {}",
+            "  {}: {}",
+            printable(subject),
             if *n == 0 {
                 "not touched".to_owned()
             } else {
@@ -232,10 +242,7 @@ fn print_report(r: &Report, checked: &[(String, u64)]) {
     }
     println!("\nRecords touched ({}):", r.records.len());
     for (id, actions) in &r.records {
-        println!(
-            "  {id}: {}",
-            actions.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
+        println!("  {}: {}", printable(id), list(actions));
     }
     println!(
         "\nChanges to keys, users, roles, grants and lockdown ({}):",
@@ -246,14 +253,14 @@ fn print_report(r: &Report, checked: &[(String, u64)]) {
             "  #{} {} {} {} {} ({})",
             c.seq,
             time(c.time_unix_ms),
-            c.actor,
-            c.action,
-            c.resource,
+            printable(&c.actor),
+            printable(&c.action),
+            printable(&c.resource),
             c.outcome
         );
     }
     println!("\nFailed authentications by address:");
     for (ip, n) in &r.auth_failures_by_ip {
-        println!("  {ip}: {n}");
+        println!("  {}: {n}", printable(ip));
     }
 }

@@ -352,3 +352,30 @@ async fn a_client_that_hangs_up_mid_request_cannot_skip_the_audit_event() {
     );
     h.finish().await;
 }
+
+#[tokio::test]
+async fn dead_admin_sessions_spend_the_failure_budget_so_they_cannot_flood_the_log() {
+    let h = Harness::start().await;
+    let c = client();
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        let req = Request::builder()
+            .uri(h.url("/admin/v1/session"))
+            .header("cookie", "amanah_session=not-a-session")
+            .body(full(Bytes::new()))
+            .unwrap();
+        statuses.push(send(&c, req).await.0.as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 20);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5);
+    let logged = audit_events(&h)
+        .await
+        .iter()
+        .filter(|e| e.action == "auth.request" || e.action == "session.read")
+        .count();
+    assert_eq!(
+        logged, 20,
+        "refusals past the budget are counted, not logged"
+    );
+    h.finish().await;
+}
