@@ -35,6 +35,11 @@ const MAX_BATCH: usize = 1024;
 const QUEUE: usize = 16 * 1024;
 /// The label under which the detail key is derived from the server secret.
 const DETAIL_KEY_LABEL: &[u8] = b"amanah.audit.detail-key.v1";
+/// Times a batch is re-linked after other writers took its sequence
+/// numbers before the writer gives up on it.
+const CONFLICT_RETRIES: usize = 8;
+/// Events read at a time when catching up with other writers.
+const CATCH_UP_PAGE: u32 = 1000;
 /// Checkpoints waiting for the webhook anchor, at most.
 const ANCHOR_QUEUE: usize = 64;
 /// How often retention is applied.
@@ -354,7 +359,12 @@ impl AuditWriter {
                     }
                     self.write(&mut batch).await;
                 }
-                _ = tick.tick() => self.checkpoint_if_due().await,
+                _ = tick.tick() => {
+                    if let Err(e) = self.catch_up().await {
+                        tracing::warn!(target: "amanah::audit", error = %e, "could not read events other writers appended");
+                    }
+                    self.checkpoint_if_due().await;
+                }
                 _ = shutdown.changed() => {
                     self.rx.close();
                     while self.rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -432,7 +442,7 @@ impl AuditWriter {
     /// transaction. If another writer took the next sequence number, the
     /// chain is re-read once and the batch linked after it.
     async fn append(&mut self, mut events: Vec<Event>) -> Result<Vec<ChainedEvent>, StoreError> {
-        for attempt in 0..2 {
+        for attempt in 0..CONFLICT_RETRIES {
             let mut chain = self.chain.clone();
             let chained: Vec<ChainedEvent> = events.into_iter().map(|e| chain.append(e)).collect();
             let rows: Vec<AuditRow> = chained.iter().map(row_of).collect();
@@ -441,23 +451,58 @@ impl AuditWriter {
                     self.chain = chain;
                     return Ok(chained);
                 }
-                Err(StoreError::Conflict) if attempt == 0 => {
-                    tracing::info!(
+                Err(StoreError::Conflict) if attempt + 1 < CONFLICT_RETRIES => {
+                    tracing::debug!(
                         target: "amanah::audit",
                         "another writer appended to the audit log; continuing after its events"
                     );
-                    self.chain = resume_chain(self.store.as_ref())
-                        .await
-                        .map_err(|e| match e {
-                            AuditStartError::Store(s) => s,
-                            other => StoreError::Corrupt(other.to_string()),
-                        })?;
+                    self.catch_up().await?;
                     events = chained.into_iter().map(|c| c.event).collect();
                 }
                 Err(e) => return Err(e),
             }
         }
         Err(StoreError::Conflict)
+    }
+
+    /// Events another process (the CLI) appended after this writer's
+    /// newest: shown to the observer (a `key.create` with the admin role
+    /// made from the command line alerts like one made through the API),
+    /// then the chain continues after them.
+    async fn catch_up(&mut self) -> Result<(), StoreError> {
+        let Some(newest) = self.store.last().await? else {
+            return Ok(());
+        };
+        let mine = self.chain.last_seq();
+        if u64::try_from(newest.seq).unwrap_or(0) <= mine {
+            return Ok(());
+        }
+        let mut from = to_i64(mine.saturating_add(1));
+        loop {
+            let rows = self.store.events_from(from, CATCH_UP_PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            from = last.seq.saturating_add(1);
+            if let Some(observer) = &self.observer {
+                for row in &rows {
+                    if let Ok(event) = Event::from_json(&row.event) {
+                        observer.observe(&event);
+                    }
+                }
+            }
+            if rows.len() < CATCH_UP_PAGE as usize {
+                break;
+            }
+        }
+        self.chain = resume_chain(self.store.as_ref())
+            .await
+            .map_err(|e| match e {
+                AuditStartError::Store(s) => s,
+                other => StoreError::Corrupt(other.to_string()),
+            })?;
+        self.status
+            .last_seq
+            .store(self.chain.last_seq(), Ordering::Relaxed);
+        Ok(())
     }
 
     async fn checkpoint_if_due(&mut self) {

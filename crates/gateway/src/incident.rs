@@ -15,7 +15,6 @@ use amanah_store::{RevokeOutcome, SettingRecord, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::audit::AuditObserver;
 use crate::keys::{KeyError, KeyService};
 use crate::users::{UserError, UserService};
 
@@ -92,39 +91,20 @@ pub async fn set_lockdown(
         .await
 }
 
-/// Follows the lockdown setting until `shutdown`. A change is logged and
-/// shown to the alert rules as an `incident.lockdown` event (the process
-/// that made the change wrote the chained one).
-pub async fn follow_lockdown(
-    lockdown: Arc<Lockdown>,
-    observer: Arc<dyn AuditObserver>,
-    node: String,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Follows the lockdown setting until `shutdown`, logging each change.
+/// (Its alert comes from the `incident.lockdown` event the changing
+/// process wrote, which the audit writer shows to the rules.)
+pub async fn follow_lockdown(lockdown: Arc<Lockdown>, mut shutdown: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(LOCKDOWN_POLL);
     loop {
         tokio::select! {
             _ = tick.tick() => match lockdown.refresh().await {
-                Ok(Some(changed)) => {
-                    tracing::warn!(
-                        target: "amanah::incident",
-                        state = %changed.value,
-                        by = %changed.updated_by,
-                        "lockdown changed"
-                    );
-                    let mut event = Event::new(
-                        changed.updated_at.saturating_mul(1000),
-                        node.as_str(),
-                        changed.updated_by.as_str(),
-                        "incident.lockdown",
-                        "gateway",
-                        Outcome::Success,
-                    );
-                    event
-                        .details
-                        .insert("state".into(), DetailValue::Clear(changed.value.clone()));
-                    observer.observe(&event);
-                }
+                Ok(Some(changed)) => tracing::warn!(
+                    target: "amanah::incident",
+                    state = %changed.value,
+                    by = %changed.updated_by,
+                    "lockdown changed"
+                ),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(
                     target: "amanah::incident",

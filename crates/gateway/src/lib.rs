@@ -512,8 +512,6 @@ pub async fn start(config: &Config, stores: Stores) -> Result<Running, StartErro
     )));
     tasks.push(tokio::spawn(incident::follow_lockdown(
         lockdown,
-        Arc::clone(&alerts) as Arc<dyn audit::AuditObserver>,
-        config.audit.node.clone(),
         rx.clone(),
     )));
     if let Some(retention) = config.audit.retention {

@@ -664,3 +664,45 @@ async fn a_guessing_burst_through_the_gateway_alerts_once_per_rule_and_shows_in_
     }
     h.finish().await;
 }
+
+#[tokio::test]
+async fn an_admin_key_made_from_the_cli_alerts_through_the_running_gateway() {
+    let receiver = Receiver::start(&[]).await;
+    let h = super::support::Harness::with(super::support::Setup {
+        top: format!(
+            "[alerts]\nlog = false\n[[alerts.webhooks]]\nurl = \"{}\"\n",
+            receiver.url
+        ),
+        ..Default::default()
+    })
+    .await;
+    // The CLI appends to the same audit log from another process.
+    let other =
+        amanah_store::SqliteAuditStore::open(&h.dir.path().join("data").join("audit.db")).unwrap();
+    let event = Event::new(
+        amanah_gateway::audit::now_ms(),
+        "gw-test",
+        "cli:ops",
+        "key.create",
+        "key:0badc0de",
+        Outcome::Success,
+    )
+    .with_detail("roles", "admin");
+    amanah_gateway::audit::append_one(&other, event)
+        .await
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.requests().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let alerts: Vec<Value> = receiver
+        .requests()
+        .iter()
+        .map(|(_, b)| serde_json::from_slice(b).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["rule"], "admin_grant");
+    assert_eq!(alerts[0]["subject"], "key:0badc0de");
+    h.finish().await;
+}
