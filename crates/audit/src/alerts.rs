@@ -9,7 +9,7 @@
 //!
 //! | rule | events | subject |
 //! | --- | --- | --- |
-//! | `failed_auth_account` | `auth.*`, outcome `failure`, actor not `-` | the actor |
+//! | `failed_auth_account` | `auth.*`, outcome `failure`, with a clear `claimed` detail or an actor other than `-` | the claimed account, else the actor |
 //! | `failed_auth_ip` | `auth.*`, outcome `failure` | the client IP |
 //! | `key_volume` | `model.invoke` by a `key:` actor | the key |
 //! | `new_network` | `model.invoke` by a `key:` actor, outcome `success`, from an IPv4 /24 or IPv6 /64 the key has not used | the key |
@@ -343,8 +343,14 @@ impl AlertEngine {
             return;
         }
         let ip = event.client_ip.as_deref().map(normalize_ip);
-        if event.actor != "-" && !event.actor.is_empty() {
-            let actor = clean(&event.actor);
+        // The account a refused credential claimed is a detail, not the
+        // actor: nobody was authenticated.
+        let account = match event.details.get("claimed") {
+            Some(crate::DetailValue::Clear(claimed)) => Some(claimed.as_str()),
+            _ => Some(event.actor.as_str()).filter(|a| *a != "-" && !a.is_empty()),
+        };
+        if let Some(account) = account {
+            let actor = clean(account);
             let n = self
                 .failed_account
                 .entry(&actor, Window::default)

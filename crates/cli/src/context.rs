@@ -142,20 +142,41 @@ pub async fn record_service(
     Ok((service, stores.records))
 }
 
-/// Who runs this command, as audit events name them: `cli:<OS user>`.
+/// Who runs this command, as audit events name them: `cli:<user>`, the
+/// account of the process's real user id (from `/proc` and
+/// `/etc/passwd`, not `$USER`, which anyone can set), or `cli:uid:<n>`.
 pub fn cli_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_default();
-    let user: String = user
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .take(64)
-        .collect();
-    if user.is_empty() {
-        "cli:unknown".to_owned()
-    } else {
-        format!("cli:{user}")
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().next().map(str::to_owned))
+        });
+    let Some(uid) = uid else {
+        return "cli:unknown".to_owned();
+    };
+    let name = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                let id = fields.nth(1)?;
+                (id == uid).then(|| name.to_owned())
+            })
+        });
+    match name {
+        Some(name)
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+        {
+            format!("cli:{name}")
+        }
+        _ => format!("cli:uid:{uid}"),
     }
 }
 

@@ -763,7 +763,9 @@ impl AdminApi {
                     Ok(caller) => caller,
                     Err(e) => {
                         if matches!(e, GatewayError::Unauthenticated(_)) {
-                            note.actor = crate::identify::claimed_account(req.headers());
+                            if let Some(claimed) = crate::identify::claimed_account(req.headers()) {
+                                note.detail("claimed", claimed);
+                            }
                         }
                         return Err(e);
                     }
@@ -920,7 +922,7 @@ impl AdminApi {
             }
             "/setup" => {
                 let body: SetupBody = read_json(req).await?;
-                note.sensitive("username", body.username.as_str());
+                self.note_claimed(&body.username, now, note).await;
                 match self
                     .users
                     .complete_setup(
@@ -939,7 +941,7 @@ impl AdminApi {
             }
             "/mfa/totp" => {
                 let body: EnrollBody = read_json(req).await?;
-                note.sensitive("username", body.username.as_str());
+                self.note_claimed(&body.username, now, note).await;
                 let enrollment = self
                     .users
                     .begin_totp(&body.username, &secret(body.password), now)
@@ -954,7 +956,7 @@ impl AdminApi {
             }
             "/mfa/totp/confirm" => {
                 let body: ConfirmBody = read_json(req).await?;
-                note.sensitive("username", body.username.as_str());
+                self.note_claimed(&body.username, now, note).await;
                 let codes = self
                     .users
                     .confirm_totp(&body.username, &secret(body.password), &body.code, now)
@@ -1307,11 +1309,20 @@ impl AdminApi {
         if let Some(until) = reason.locked_now() {
             note.detail("locked_until", until.to_string());
         }
+        if reason == users::DenyReason::UnknownUser {
+            note.sensitive("username", username);
+        } else {
+            self.note_claimed(username, now, note).await;
+        }
+    }
+
+    /// The account a password-checked request names, as the `claimed`
+    /// detail: the user's id when the name exists, else only a keyed hash
+    /// of the name (people type passwords into username fields).
+    async fn note_claimed(&self, username: &str, now: i64, note: &mut AuditNote) {
         match self.users.get(username, now).await {
-            Ok(user) if reason != users::DenyReason::UnknownUser => {
-                note.actor = Some(format!("user:{}", user.id));
-            }
-            _ => note.sensitive("username", username),
+            Ok(user) => note.detail("claimed", format!("user:{}", user.id)),
+            Err(_) => note.sensitive("username", username),
         }
     }
 

@@ -125,6 +125,9 @@ pub struct AuditStatus {
     written: AtomicU64,
     failed: AtomicU64,
     checkpoints: AtomicU64,
+    /// Checkpoints that could not be stored or exported (anchor file,
+    /// webhook): anchoring has a gap.
+    anchor_failures: AtomicU64,
     last_seq: AtomicU64,
 }
 
@@ -144,6 +147,9 @@ impl AuditStatus {
     }
     pub fn checkpoints(&self) -> u64 {
         self.checkpoints.load(Ordering::Relaxed)
+    }
+    pub fn anchor_failures(&self) -> u64 {
+        self.anchor_failures.load(Ordering::Relaxed)
     }
     pub fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::Relaxed)
@@ -326,9 +332,11 @@ impl AuditWriter {
     /// next one vouches for everything before it.
     pub fn export_checkpoints_to(mut self, sink: crate::alerts::WebhookSink) -> Self {
         let (tx, mut rx) = mpsc::channel::<String>(ANCHOR_QUEUE);
+        let status = Arc::clone(&self.status);
         tokio::spawn(async move {
             while let Some(text) = rx.recv().await {
                 if let Err(e) = sink.post(bytes::Bytes::from(text)).await {
+                    status.anchor_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         target: "amanah::audit",
                         error = %e,
@@ -527,11 +535,13 @@ impl AuditWriter {
             text: text.clone(),
         };
         if let Err(e) = self.store.put_checkpoint(&row).await {
+            self.status.anchor_failures.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(target: "amanah::audit", error = %e, "the audit checkpoint could not be stored");
             return;
         }
         if let Some(tx) = &self.anchor_webhook {
             if tx.try_send(text.clone()).is_err() {
+                self.status.anchor_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     target: "amanah::audit",
                     "the webhook anchor is behind; this checkpoint is not sent (the next one covers it)"
@@ -540,6 +550,7 @@ impl AuditWriter {
         }
         if let Some(path) = &self.anchor_file {
             if let Err(e) = append_line(path, &text) {
+                self.status.anchor_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     target: "amanah::audit",
                     error = %e,

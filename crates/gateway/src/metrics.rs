@@ -264,7 +264,13 @@ impl Metrics {
 /// The audit writer's counters: events written, write failures, the lag
 /// (events accepted but not yet durable), checkpoints signed.
 pub fn render_audit(status: &AuditStatus, out: &mut String) {
-    let gauges: [(&str, &str, &str, u64); 5] = [
+    let gauges: [(&str, &str, &str, u64); 6] = [
+        (
+            "amanah_audit_anchor_failures_total",
+            "counter",
+            "Audit checkpoints that could not be stored or exported (anchor file, webhook).",
+            status.anchor_failures(),
+        ),
         (
             "amanah_audit_events_total",
             "counter",

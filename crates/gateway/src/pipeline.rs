@@ -546,7 +546,6 @@ impl Gateway {
             .actor
             .clone()
             .or_else(|| trace.principal.clone())
-            .or_else(|| trace.claimed.clone())
             .unwrap_or_else(|| "-".to_owned());
         let outcome = match status.as_u16() {
             401 => amanah_audit::Outcome::Failure,
@@ -567,6 +566,11 @@ impl Gateway {
         clear("status", status.as_u16().to_string());
         if let Some(f) = auth_failure {
             clear("reason", f.as_str().to_owned());
+            // Who the refused credential claimed to be, apart from the
+            // actor: nobody was authenticated.
+            if let Some(claimed) = trace.claimed.clone() {
+                clear("claimed", claimed);
+            }
         } else if let Some(e) = err {
             clear("error", e.code().to_owned());
         }

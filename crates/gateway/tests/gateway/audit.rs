@@ -158,9 +158,10 @@ async fn requests_leave_chained_events_with_personal_data_only_hashed() {
         .iter()
         .find(|e| e.action == "auth.request")
         .expect("the refused credential is audited");
+    assert_eq!(refused.actor, "-", "nobody was authenticated");
     assert_eq!(
-        refused.actor,
-        format!("key:{key_id}"),
+        clear(refused, "claimed"),
+        Some(format!("key:{key_id}").as_str()),
         "the claimed account"
     );
     assert_eq!(refused.outcome, amanah_audit::Outcome::Failure);
