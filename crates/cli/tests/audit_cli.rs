@@ -155,6 +155,67 @@ async fn intact_and_tampered_logs() {
     assert_eq!(report(&out)["first_damage"]["kind"], "rewritten");
 }
 
+#[tokio::test]
+async fn inserted_and_reordered_rows_in_the_file_are_named() {
+    // A forged row slipped in after event 20: its own seq is unused (the
+    // column is unique), it links to event 20 and hashes to itself.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    write_log(&dir).await;
+    let db = rusqlite::Connection::open(dir.join("audit.db")).unwrap();
+    let prev: Vec<u8> = db
+        .query_row("SELECT hash FROM audit_events WHERE seq = 20", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let prev: [u8; 32] = prev.as_slice().try_into().unwrap();
+    let mut forged = Event::new(
+        1_800_000_000_020,
+        "gw-1",
+        "user:mallory",
+        "key.create",
+        "key:evil",
+        Outcome::Success,
+    );
+    forged.seq = 999;
+    let hash = amanah_audit::event_hash(&prev, &forged);
+    db.execute(
+        "UPDATE audit_events SET row_order = row_order + 1000 WHERE row_order > 20",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO audit_events (row_order, seq, time_unix_ms, event, prev_hash, hash) VALUES (21, 999, ?1, ?2, ?3, ?4)",
+        rusqlite::params![forged.time_unix_ms, forged.to_json(), prev.to_vec(), hash.to_vec()],
+    )
+    .unwrap();
+    let out = verify(&dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        report(&out)["first_damage"],
+        serde_json::json!({"seq": 21, "kind": "inserted"})
+    );
+
+    // Events 30 and 31 swapped in the stored order.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let dir2 = tmp2.path().join("data");
+    write_log(&dir2).await;
+    let db2 = rusqlite::Connection::open(dir2.join("audit.db")).unwrap();
+    for sql in [
+        "UPDATE audit_events SET row_order = 10000 WHERE seq = 30",
+        "UPDATE audit_events SET row_order = 30 WHERE seq = 31",
+        "UPDATE audit_events SET row_order = 31 WHERE seq = 30",
+    ] {
+        db2.execute(sql, []).unwrap();
+    }
+    let out = verify(&dir2, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        report(&out)["first_damage"],
+        serde_json::json!({"seq": 30, "kind": "reordered"})
+    );
+}
+
 /// What a writer of the store without the key can do: change event `seq`
 /// and recompute every hash from it on.
 fn rewrite_from(db: &rusqlite::Connection, seq: i64) {

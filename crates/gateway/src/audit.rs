@@ -778,6 +778,7 @@ mod tests {
             checkpoint_webhook: None,
             retention: None,
             on_failure: crate::config::AuditFailure::Closed,
+            sync: amanah_store::AuditSync::Full,
         }
     }
 

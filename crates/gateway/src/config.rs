@@ -238,6 +238,9 @@ pub struct AuditConfig {
     pub retention: Option<Duration>,
     /// The default for routes without their own `audit` key.
     pub on_failure: AuditFailure,
+    /// When an event counts as written: on disk (`full`) or handed to the
+    /// OS (`normal`).
+    pub sync: amanah_store::AuditSync,
 }
 
 /// Where the root key comes from.

@@ -125,7 +125,10 @@ impl Stores {
         records: Arc<dyn RecordStore>,
     ) -> Result<Self, StoreError> {
         let keys = Arc::new(SqliteKeyringStore::open(&config.keyring.key_store)?);
-        let audit = Arc::new(SqliteAuditStore::open(&config.audit.store)?);
+        let audit = Arc::new(SqliteAuditStore::open_with(
+            &config.audit.store,
+            config.audit.sync,
+        )?);
         Ok(Self {
             state,
             records,

@@ -26,7 +26,7 @@ pub use audit::*;
 pub use keyring::*;
 pub use model::*;
 pub use records::*;
-pub use sqlite::{SqliteAuditStore, SqliteKeyringStore, SqliteStore};
+pub use sqlite::{AuditSync, SqliteAuditStore, SqliteKeyringStore, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -15,7 +15,7 @@ mod audit;
 mod keyring;
 mod records;
 
-pub use audit::SqliteAuditStore;
+pub use audit::{AuditSync, SqliteAuditStore};
 pub use keyring::SqliteKeyringStore;
 
 use crate::{
@@ -187,6 +187,15 @@ impl Db {
             writer: Mutex::new(writer),
             readers: Mutex::new(readers),
         })
+    }
+
+    /// Commits on the writer connection wait for the OS, not the disk.
+    fn set_synchronous_normal(&self) -> Result<(), StoreError> {
+        self.writer
+            .lock()
+            .map_err(unavailable)?
+            .execute_batch("PRAGMA synchronous = NORMAL;")
+            .map_err(unavailable)
     }
 
     /// Runs a read on a pooled connection, on the calling thread.

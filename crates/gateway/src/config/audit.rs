@@ -63,10 +63,23 @@ pub(super) fn validate_audit(
             AuditFailure::Closed
         }
     };
+    let sync = match raw.sync.as_deref() {
+        None | Some("full") => amanah_store::AuditSync::Full,
+        Some("normal") => amanah_store::AuditSync::Normal,
+        Some(other) => {
+            problems.push(Problem::new(
+                "audit.sync",
+                format!("unknown sync mode `{other}`"),
+                "use \"full\" (each event on disk before its answer; survives power loss) or \"normal\" (survives the gateway crashing, not the machine)",
+            ));
+            amanah_store::AuditSync::Full
+        }
+    };
     let checkpoint_webhook = raw
         .checkpoint_webhook
         .and_then(|w| super::alerts::validate_webhook("audit.checkpoint_webhook", w, problems));
     AuditConfig {
+        sync,
         checkpoint_webhook,
         store: in_data_dir(data_dir, raw.store, defaults::AUDIT_STORE_FILE),
         signing_key: in_data_dir(

@@ -89,6 +89,7 @@ pub struct RawAudit {
     pub checkpoint_file: Option<PathBuf>,
     pub retention_days: Option<u64>,
     pub on_failure: Option<String>,
+    pub sync: Option<String>,
     pub checkpoint_webhook: Option<RawWebhook>,
 }
 

@@ -44,11 +44,31 @@ impl std::fmt::Debug for SqliteAuditStore {
     }
 }
 
+/// When an appended event counts as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuditSync {
+    /// Each commit waits for the disk (`synchronous = FULL`): an event
+    /// survives a power loss.
+    #[default]
+    Full,
+    /// Each commit waits for the operating system (`synchronous =
+    /// NORMAL` in WAL mode): an event survives the gateway's crash (even
+    /// SIGKILL), not the machine's; the disk catches up at WAL
+    /// checkpoints.
+    Normal,
+}
+
 impl SqliteAuditStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Arc::new(Db::open(path, MIGRATIONS)?),
-        })
+        Self::open_with(path, AuditSync::Full)
+    }
+
+    pub fn open_with(path: &Path, sync: AuditSync) -> Result<Self, StoreError> {
+        let db = Db::open(path, MIGRATIONS)?;
+        if sync == AuditSync::Normal {
+            db.set_synchronous_normal()?;
+        }
+        Ok(Self { db: Arc::new(db) })
     }
 
     pub fn path(&self) -> &Path {
