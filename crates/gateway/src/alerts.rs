@@ -403,6 +403,33 @@ struct Reply {
     lines: Vec<String>,
 }
 
+/// One line of an SMTP reply (RFC 5321 §4.2): `250-text` (more follow) or
+/// `250 text` (the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyLine {
+    pub code: u16,
+    pub more: bool,
+    pub text: String,
+}
+
+/// Parses one reply line as the server sent it (line ending included or
+/// not). A line without a three-digit code is a protocol error; the text
+/// is never trusted beyond being shown in an error.
+pub fn parse_reply_line(raw: &[u8]) -> Result<ReplyLine, SinkError> {
+    let line = String::from_utf8_lossy(raw);
+    let line = line.trim_end_matches(['\r', '\n']);
+    let code = line
+        .get(..3)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| SinkError::Protocol("a reply without a status code".into()))?;
+    Ok(ReplyLine {
+        code,
+        more: line.as_bytes().get(3) == Some(&b'-'),
+        text: line.get(4..).unwrap_or("").to_owned(),
+    })
+}
+
 impl Session {
     fn new(io: Box<dyn Io>, step: Duration) -> Self {
         Self {
@@ -434,15 +461,8 @@ impl Session {
             if buf.last() != Some(&b'\n') {
                 return Err(SinkError::Protocol("reply line too long".into()));
             }
-            let line = String::from_utf8_lossy(&buf);
-            let line = line.trim_end_matches(['\r', '\n']);
-            let code = line
-                .get(..3)
-                .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|c| c.parse::<u16>().ok())
-                .ok_or_else(|| SinkError::Protocol("a reply without a status code".into()))?;
-            let more = line.as_bytes().get(3) == Some(&b'-');
-            lines.push(line.get(4..).unwrap_or("").to_owned());
+            let ReplyLine { code, more, text } = parse_reply_line(&buf)?;
+            lines.push(text);
             if !more {
                 return Ok(Reply { code, lines });
             }

@@ -218,3 +218,31 @@ fn a_cut_between_cr_and_lf_changes_nothing() {
         assert_eq!(run(cut), whole, "cut at {cut}");
     }
 }
+
+#[test]
+fn peer_answer_seeds() {
+    for (path, data) in seeds("peer_answers") {
+        let _ = amanah_gateway::usage::parse(&data);
+        for line in data.split(|&b| b == b'\n') {
+            if let Ok(reply) = amanah_gateway::alerts::parse_reply_line(line) {
+                assert!(reply.code <= 999, "{}", path.display());
+                assert!(!reply.text.contains(['\r', '\n']), "{}", path.display());
+            }
+        }
+    }
+    // The seeds mean what they say.
+    let usage = amanah_gateway::usage::parse(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fuzz/seeds/peer_answers/openai_usage"),
+        )
+        .unwrap(),
+    );
+    assert_eq!(usage.and_then(|u| u.total), Some(42));
+    assert!(amanah_gateway::alerts::parse_reply_line(b"2x0 bad code\r\n").is_err());
+    let last = amanah_gateway::alerts::parse_reply_line(b"250 AUTH PLAIN\r\n").unwrap();
+    assert_eq!(
+        (last.code, last.more, last.text.as_str()),
+        (250, false, "AUTH PLAIN")
+    );
+}
