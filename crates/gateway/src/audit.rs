@@ -786,6 +786,32 @@ mod tests {
         detail_hasher(&[7u8; 32]).unwrap()
     }
 
+    /// Verifies every stored event against the stored checkpoints, as
+    /// `amanah audit verify` would (with `cut`, allowing retention).
+    async fn verify_store(
+        store: &dyn AuditStore,
+        key: &amanah_audit::VerifyingKey,
+        cut: Option<i64>,
+    ) -> amanah_audit::Report {
+        let cps: Vec<_> = store
+            .checkpoints()
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|c| Checkpoint::from_text(&c.text).ok())
+            .collect();
+        let mut v = amanah_audit::Verifier::new(&cps, key);
+        if let Some(cut) = cut {
+            v = v.with_retention_cut(cut);
+        }
+        for r in store.events_from(0, 10_000).await.unwrap() {
+            v.push(
+                &amanah_audit::StoredEvent::from_parts(&r.event, &r.prev_hash, &r.hash).unwrap(),
+            );
+        }
+        v.finish()
+    }
+
     #[tokio::test]
     async fn events_are_chained_checkpointed_and_exported() {
         let dir = tempfile::tempdir().unwrap();
@@ -887,22 +913,8 @@ mod tests {
         stop.send(true).unwrap();
         task.await.unwrap();
 
-        let rows = store.events_from(1, 100).await.unwrap();
-        let stored: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                amanah_audit::StoredEvent::from_parts(&r.event, &r.prev_hash, &r.hash).unwrap()
-            })
-            .collect();
-        let cps: Vec<_> = store
-            .checkpoints()
-            .await
-            .unwrap()
-            .iter()
-            .map(|c| Checkpoint::from_text(&c.text).unwrap())
-            .collect();
         let key = load_or_create_signing_key(&cfg.signing_key).unwrap();
-        let report = amanah_audit::verify(&stored, &cps, key.verifying_key());
+        let report = verify_store(store.as_ref(), key.verifying_key(), None).await;
         assert!(report.is_ok(), "{report}");
         assert_eq!(report.verified, 4);
     }
@@ -962,25 +974,7 @@ mod tests {
                 .unwrap(),
             11
         );
-        let rows = store.events_from(0, 100).await.unwrap();
-        let stored: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                amanah_audit::StoredEvent::from_parts(&r.event, &r.prev_hash, &r.hash).unwrap()
-            })
-            .collect();
-        let cps: Vec<_> = store
-            .checkpoints()
-            .await
-            .unwrap()
-            .iter()
-            .filter_map(|c| Checkpoint::from_text(&c.text).ok())
-            .collect();
-        let mut v = amanah_audit::Verifier::new(&cps, &key).with_retention_cut(later - 86_400_000);
-        for e in &stored {
-            v.push(e);
-        }
-        let report = v.finish();
+        let report = verify_store(store.as_ref(), &key, Some(later - 86_400_000)).await;
         assert!(report.is_ok(), "{report}");
         assert_eq!((report.first_seq, report.verified), (12, 12));
     }
