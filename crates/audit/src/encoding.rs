@@ -15,7 +15,8 @@ pub(crate) fn push_lp(out: &mut Vec<u8>, field: &[u8]) {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hex.
-pub(crate) fn hex_encode(bytes: &[u8]) -> String {
+/// Lowercase hex, two digits per byte (the format's hex, §2).
+pub fn hex_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
         out.push(HEX[usize::from(b >> 4)] as char);

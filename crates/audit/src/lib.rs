@@ -70,6 +70,7 @@ pub use checkpoint::{
     parse_checkpoint_file, Checkpoint, CheckpointPolicy, SigningKey, VerifyingKey,
     CHECKPOINT_FORMAT_V1, ED25519_KEY_LEN, SIGNATURE_LEN,
 };
+pub use encoding::hex_encode;
 pub use event::{
     DetailHasher, DetailValue, Event, Outcome, DETAIL_KEY_MIN_LEN, EVENT_FORMAT_V1, HASH_LEN,
 };

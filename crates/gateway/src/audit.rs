@@ -706,24 +706,7 @@ pub fn load_or_create_signing_key(path: &Path) -> Result<SigningKey, AuditStartE
         reason,
     };
     let key = if path.exists() {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| fail(e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(fail(format!(
-                    "its mode is {:o}: group and others must have no access (chmod 600 {})",
-                    mode & 0o777,
-                    path.display()
-                )));
-            }
-        }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?,
-        );
+        let text = crate::keyring::read_private_file(path).map_err(fail)?;
         let der = zeroize::Zeroizing::new(
             amanah_crypto::base64::decode_standard_padded(text.trim().as_bytes())
                 .ok_or_else(|| fail("it is not base64".into()))?,

@@ -264,7 +264,10 @@ impl Report {
             }
         }
         if let Some(DetailValue::Hmac(h)) = e.details.get("subject") {
-            *self.subjects.entry(hex(h)).or_default() += 1;
+            *self
+                .subjects
+                .entry(amanah_audit::hex_encode(h))
+                .or_default() += 1;
         }
         if let Some(id) = e.resource.strip_prefix("record:") {
             if e.outcome == Outcome::Success {
@@ -295,14 +298,10 @@ impl Report {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The keyed hash a subject id is logged as, in the report's hex form.
 pub fn subject_hash(audit_hasher: &amanah_audit::DetailHasher, subject: &str) -> String {
     match audit_hasher.hash("subject", subject) {
-        DetailValue::Hmac(h) => hex(&h),
+        DetailValue::Hmac(h) => amanah_audit::hex_encode(&h),
         _ => String::new(),
     }
 }

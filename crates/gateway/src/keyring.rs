@@ -54,31 +54,37 @@ impl FileKeyProvider {
     }
 }
 
+/// Reads a key file that only its owner may read (refused otherwise, with
+/// the `chmod` that fixes it); the text is wiped when dropped. The error
+/// is a reason, for the caller to say which key it was.
+pub(crate) fn read_private_file(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read it: {e}"))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "its mode is {:o}: group and others must have no access (chmod 600 {})",
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
+    std::fs::read_to_string(path)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| format!("cannot read it: {e}"))
+}
+
 impl KeyProvider for FileKeyProvider {
     fn root_key(&self) -> Result<RootKey, ProviderError> {
         let unavailable = |reason: String| ProviderError::Unavailable {
             provider: self.describe(),
             reason,
         };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&self.path)
-                .map_err(|e| unavailable(format!("cannot read it: {e}")))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(unavailable(format!(
-                    "its mode is {:o}: group and others must have no access (chmod 600 {})",
-                    mode & 0o777,
-                    self.path.display()
-                )));
-            }
-        }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(&self.path)
-                .map_err(|e| unavailable(format!("cannot read it: {e}")))?,
-        );
+        let text = read_private_file(&self.path).map_err(unavailable)?;
         RootKey::from_base64(&text).map_err(|error| ProviderError::Invalid {
             provider: self.describe(),
             error,

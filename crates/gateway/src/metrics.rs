@@ -264,7 +264,7 @@ impl Metrics {
 /// The audit writer's counters: events written, write failures, the lag
 /// (events accepted but not yet durable), checkpoints signed.
 pub fn render_audit(status: &AuditStatus, out: &mut String) {
-    let gauges: [(&str, &str, &str, u64); 6] = [
+    let series: [(&str, &str, &str, u64); 6] = [
         (
             "amanah_audit_anchor_failures_total",
             "counter",
@@ -302,7 +302,7 @@ pub fn render_audit(status: &AuditStatus, out: &mut String) {
             status.last_seq(),
         ),
     ];
-    for (name, kind, help, value) in gauges {
+    for (name, kind, help, value) in series {
         let _ = writeln!(
             out,
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"

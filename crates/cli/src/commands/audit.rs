@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use amanah_audit::{
-    parse_checkpoint_file, Checkpoint, DetailValue, Event, StoredEvent, Verifier, VerifyingKey,
+    hex_encode, parse_checkpoint_file, Checkpoint, DetailValue, Event, StoredEvent, Verifier,
+    VerifyingKey,
 };
 use amanah_gateway::config::Config;
 use amanah_store::{AuditRow, AuditStore, SqliteAuditStore};
@@ -247,10 +248,6 @@ pub fn parse_since(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("{e}, or a duration ago such as 24h or 7d"))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn print_row(row: &AuditRow, json: bool) {
     if json {
         // The event exactly as stored, so a verifier elsewhere can check it.
@@ -261,8 +258,8 @@ fn print_row(row: &AuditRow, json: bool) {
         };
         println!(
             "{{\"event\":{event},\"prev_hash\":\"{}\",\"hash\":\"{}\"}}",
-            hex(&row.prev_hash),
-            hex(&row.hash)
+            hex_encode(&row.prev_hash),
+            hex_encode(&row.hash)
         );
         return;
     }
@@ -300,7 +297,9 @@ pub fn human(e: &Event) -> String {
         match value {
             DetailValue::Clear(v) if v.is_empty() => line.push_str(&format!(" {name}=\"\"")),
             DetailValue::Clear(v) => line.push_str(&format!(" {name}={}", printable(v))),
-            DetailValue::Hmac(h) => line.push_str(&format!(" {name}=hmac:{}", &hex(h)[..16])),
+            DetailValue::Hmac(h) => {
+                line.push_str(&format!(" {name}=hmac:{}", &hex_encode(h)[..16]))
+            }
             _ => line.push_str(&format!(" {name}=?")),
         }
     }

@@ -1,21 +1,12 @@
 //! `[audit]`: where the audit log lives, who signs its checkpoints, how
 //! often, where they are exported, and how long events are kept.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use super::raw::RawAudit;
+use super::records::in_data_dir;
 use super::{defaults, AuditConfig, Problem};
-
-/// A path under the data directory unless it is absolute.
-fn in_data_dir(data_dir: &Path, p: Option<PathBuf>, default: &str) -> PathBuf {
-    let p = p.unwrap_or_else(|| PathBuf::from(default));
-    if p.is_absolute() {
-        p
-    } else {
-        data_dir.join(p)
-    }
-}
 
 pub(super) fn validate_audit(
     raw: RawAudit,

@@ -10,7 +10,7 @@ use super::{defaults, KeyringConfig, Problem, Records, RootKeySource};
 use crate::records::MAX_LABEL_LEN;
 
 /// A path under the data directory unless it is absolute.
-fn in_data_dir(data_dir: &Path, p: Option<PathBuf>, default: &str) -> PathBuf {
+pub(super) fn in_data_dir(data_dir: &Path, p: Option<PathBuf>, default: &str) -> PathBuf {
     let p = p.unwrap_or_else(|| PathBuf::from(default));
     if p.is_absolute() {
         p
